@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ActivitiesConfig(AppConfig):
+    name = "rapport.activities"
+    label = "activities"
+    verbose_name = "Timeline and tasks"

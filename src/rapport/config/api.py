@@ -1,0 +1,27 @@
+"""The one NinjaAPI: mounts every app's router at /api/v1/ and maps errors to problem+json."""
+
+from ninja import NinjaAPI
+
+from rapport.activities.api import router as activities_router
+from rapport.core.api import router as core_router
+from rapport.core.api_support import install_error_handlers, session_or_token_auth
+from rapport.parties.api import router as parties_router
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    description=(
+        "REST API of Rapport. Authenticate with a session cookie (browser) or "
+        "`Authorization: Bearer <token>` (create tokens under Settings → API tokens). "
+        "Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination: pass "
+        "the `next` value of one page as `cursor` to get the next. Updates take `version` "
+        "(or an `If-Match` header with the ETag); a stale one gets 409/412."
+    ),
+    auth=session_or_token_auth,
+    docs_url="/docs",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/", parties_router)
+api.add_router("/", activities_router)

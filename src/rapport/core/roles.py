@@ -1,0 +1,56 @@
+"""What each role may do, by object type: the model-level half of access control.
+
+Row-level access (whose records) is in ``core.permissions``. A role is a Django group of the
+same name; ``roles_sync`` makes the groups' permissions equal to ``ROLE_GRANTS`` so the table
+below is the single source of truth (the Django admin shows the result).
+
+Letters: v view, a add, c change, d delete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from rapport.core.choices import Role
+
+_CUSTOMER_DATA = ("parties.account", "parties.contact")
+_TIMELINE = ("activities.interaction", "activities.note", "activities.task", "activities.attachment")
+_IMPORTS = ("parties.importjob",)
+
+ROLE_GRANTS: dict[str, dict[str, str]] = {
+    Role.SALES_MANAGER: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _IMPORTS, "vacd")},
+    Role.SALES_REP: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _IMPORTS, "vacd")},
+    Role.MARKETER: {**dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
+    Role.SERVICE_MANAGER: {**dict.fromkeys(_CUSTOMER_DATA, "vac"), **dict.fromkeys(_TIMELINE, "vacd")},
+    Role.SERVICE_AGENT: {**dict.fromkeys(_CUSTOMER_DATA, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
+    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE, "v")},
+}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+
+
+def _codenames(model_label: str, letters: str) -> list[tuple[str, str]]:
+    app_label, model = model_label.split(".")
+    return [(app_label, f"{_ACTIONS[letter]}_{model}") for letter in letters]
+
+
+def roles_sync() -> None:
+    """Create one group per role and set its permissions to exactly what ROLE_GRANTS says.
+
+    Administrators get every permission. Idempotent.
+    """
+    all_perms = {(p.content_type.app_label, p.codename): p for p in Permission.objects.select_related("content_type")}
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        if role == Role.ADMINISTRATOR:
+            wanted = list(all_perms.values())
+        else:
+            wanted = []
+            for model_label, letters in ROLE_GRANTS.get(role, {}).items():
+                wanted += [all_perms[key] for key in _codenames(model_label, letters) if key in all_perms]
+        group.permissions.set(wanted)
+
+
+def roles_sync_after_migrate(**kwargs: Any) -> None:
+    roles_sync()

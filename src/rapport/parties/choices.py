@@ -1,0 +1,103 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    SMS = "sms", _("SMS")
+    WEB = "web", _("Web")
+    SOCIAL = "social", _("Social")
+    IN_PERSON = "in_person", _("In person")
+    PORTAL = "portal", _("Portal")
+    LETTER = "letter", _("Letter")
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    FORMER_CUSTOMER = "former_customer", _("Former customer")
+
+
+class Tier(models.TextChoices):
+    PLATINUM = "platinum", _("Platinum")
+    GOLD = "gold", _("Gold")
+    IRON = "iron", _("Iron")
+    LEAD = "lead", _("Lead")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "1-10", _("1–10 employees")
+    SMALL = "11-50", _("11–50 employees")
+    MEDIUM = "51-250", _("51–250 employees")
+    LARGE = "251-1000", _("251–1,000 employees")
+    ENTERPRISE = "1001+", _("More than 1,000 employees")
+
+
+class Industry(models.TextChoices):
+    AGRICULTURE = "agriculture", _("Agriculture")
+    CONSTRUCTION = "construction", _("Construction")
+    EDUCATION = "education", _("Education")
+    ENERGY = "energy", _("Energy")
+    FINANCE = "finance", _("Finance")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    HOSPITALITY = "hospitality", _("Hospitality")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    MEDIA = "media", _("Media")
+    NONPROFIT = "nonprofit", _("Non-profit")
+    PUBLIC = "public", _("Public sector")
+    REAL_ESTATE = "real_estate", _("Real estate")
+    RETAIL = "retail", _("Retail")
+    SOFTWARE = "software", _("Software")
+    TELECOM = "telecom", _("Telecommunications")
+    TRANSPORT = "transport", _("Transport and logistics")
+    OTHER = "other", _("Other")
+
+
+class EmailKind(models.TextChoices):
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    OTHER = "other", _("Other")
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    FAX = "fax", _("Fax")
+    OTHER = "other", _("Other")
+
+
+class AddressKind(models.TextChoices):
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", _("Shipping")
+    OTHER = "other", _("Other")
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", _("Contacts")
+    ACCOUNTS = "accounts", _("Accounts")
+
+
+class ImportMode(models.TextChoices):
+    CREATE_ONLY = "create", _("Create new records only")
+    UPSERT = "upsert", _("Update existing, create the rest")
+
+
+class MatchKey(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    EXTERNAL_ID = "external_id", _("External id")
+    NAME = "name", _("Name (accounts)")
+    DOMAIN = "domain", _("Domain (accounts)")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -1,0 +1,263 @@
+"""Accounts (companies) and contacts (people), with their emails, phones, addresses and links.
+
+Invariants kept by ``parties.services`` (the only writers):
+
+* ``ContactEmail.email`` is lower-case and valid; ``ContactPhone.number`` is E.164.
+* ``Contact.email`` / ``Contact.phone`` repeat the contact's primary email / phone (or are
+  empty). They exist so that list pages read one table at a million rows.
+* ``Contact.account`` repeats the account of the primary ``AccountMembership``.
+* ``search_text`` holds everything search matches on (names, emails, phone digits, company),
+  rebuilt on every write; the search indexes (pg_trgm + tsvector on PostgreSQL, FTS5 on
+  SQLite) are built over it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rapport.core.models import OwnedModel
+from rapport.parties.choices import (
+    AddressKind,
+    Channel,
+    CompanySize,
+    EmailKind,
+    ImportKind,
+    ImportMode,
+    ImportStatus,
+    Industry,
+    LifecycleStage,
+    MatchKey,
+    PhoneKind,
+    Tier,
+)
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(OwnedModel):
+    """A company or organisation. ``parent`` builds the account hierarchy (no cycles)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("domain"), max_length=253, blank=True, default="")
+    website = models.URLField(_("website"), max_length=300, blank=True, default="")
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True, default="")
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True, default="")
+    annual_revenue = models.DecimalField(_("annual revenue"), max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="accounts")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    search_text = models.TextField(blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [
+            models.Index(fields=["name", "id"], name="account_name"),
+            models.Index(Lower("name"), name="account_name_lower"),
+            models.Index(fields=["domain"], name="account_domain"),
+            models.Index(fields=["-updated_at", "-id"], name="account_updated"),
+            models.Index(fields=["external_id"], name="account_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(OwnedModel):
+    """A person. May belong to several accounts (``memberships``); ``account`` is the primary one."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    title = models.CharField(_("job title"), max_length=150, blank=True, default="")
+    email = models.CharField(_("email"), max_length=254, blank=True, default="", editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="", editable=False)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    reports_to = models.ForeignKey(
+        "self", verbose_name=_("reports to"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, blank=True, default=""
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
+    )
+    source = models.CharField(_("source"), max_length=50, blank=True, default="")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    search_text = models.TextField(blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name"),
+            models.Index(fields=["-updated_at", "-id"], name="contact_updated"),
+            models.Index(fields=["-created_at", "-id"], name="contact_created"),
+            models.Index(fields=["email"], name="contact_email"),
+            models.Index(fields=["lifecycle_stage", "last_name", "first_name", "id"], name="contact_stage_name"),
+            models.Index(fields=["external_id"], name="contact_external_id"),
+            models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name"),
+            models.Index(fields=["team", "last_name", "first_name", "id"], name="contact_team_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class ContactEmail(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    email = models.CharField(_("email"), max_length=254)
+    kind = models.CharField(_("kind"), max_length=10, choices=EmailKind.choices, default=EmailKind.WORK)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [models.UniqueConstraint(fields=["contact", "email"], name="contact_email_unique")]
+        indexes = [models.Index(fields=["email"], name="contactemail_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ContactPhone(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number (E.164)"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=PhoneKind.choices, default=PhoneKind.MOBILE)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [models.UniqueConstraint(fields=["contact", "number"], name="contact_phone_unique")]
+        indexes = [models.Index(fields=["number"], name="contactphone_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Address(models.Model):
+    """A postal address of exactly one contact or one account."""
+
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("kind"), max_length=10, choices=AddressKind.choices, default=AddressKind.WORK)
+    street = models.CharField(_("street"), max_length=300, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="")
+    region = models.CharField(_("region"), max_length=100, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="")
+    country = models.CharField(_("country"), max_length=2, blank=True, default="", help_text=_("ISO 3166 code"))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(contact__isnull=False, account__isnull=True) | Q(contact__isnull=True, account__isnull=False)
+                ),
+                name="address_has_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.street, self.postal_code, self.city, self.region, self.country) if p)
+
+
+class AccountMembership(models.Model):
+    """A contact's role at an account. At most one membership per contact is primary."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=100, blank=True, default="")
+    is_primary = models.BooleanField(_("primary"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [models.UniqueConstraint(fields=["contact", "account"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} at {self.account}"
+
+
+class ImportJob(models.Model):
+    """One import of a file of contacts or accounts, from upload to the final report.
+
+    The file is kept under ``RAPPORT_IMPORT_DIR``. ``error_file`` lists every rejected row
+    (line, column, reason). Re-running a finished job's file changes nothing (idempotent).
+    """
+
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    file_path = models.CharField(max_length=500)
+    original_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=10, default="csv")
+    encoding = models.CharField(max_length=20, blank=True, default="")
+    delimiter = models.CharField(max_length=2, blank=True, default="")
+    mapping = models.JSONField(default=dict, blank=True, help_text="file column -> field")
+    match_key = models.CharField(max_length=12, choices=MatchKey.choices, default=MatchKey.EMAIL)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.UPSERT)
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    error_file = models.CharField(max_length=500, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.original_name})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, int(100 * self.processed_rows / self.total_rows))

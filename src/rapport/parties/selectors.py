@@ -1,0 +1,218 @@
+"""Reads on accounts and contacts, always narrowed to what the actor may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+
+from rapport.core import permissions
+from rapport.core.choices import CustomFieldType
+from rapport.core.errors import ValidationFailed
+from rapport.core.models import CustomFieldDefinition, User
+from rapport.parties.models import Account, Contact
+from rapport.parties.normalize import email_normalize, looks_like_phone, phone_search_forms
+
+CONTACT_ORDERINGS = {
+    "name": ["last_name", "first_name"],
+    "-name": ["-last_name", "-first_name"],
+    "updated": ["updated_at"],
+    "-updated": ["-updated_at"],
+    "created": ["created_at"],
+    "-created": ["-created_at"],
+    "email": ["email"],
+    "-email": ["-email"],
+}
+ACCOUNT_ORDERINGS = {
+    "name": ["name"],
+    "-name": ["-name"],
+    "updated": ["updated_at"],
+    "-updated": ["-updated_at"],
+    "created": ["created_at"],
+    "-created": ["-created_at"],
+}
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What a contact list can be narrowed by. Every field is optional."""
+
+    q: str = ""
+    lifecycle_stage: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    account_id: int | None = None
+    tag: str = ""
+    source: str = ""
+    preferred_channel: str = ""
+    email: str = ""
+    phone: str = ""
+    updated_after: dt.datetime | None = None
+    custom: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    q: str = ""
+    industry: str = ""
+    tier: str = ""
+    size: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    parent_id: int | None = None
+    tag: str = ""
+    domain: str = ""
+    custom: tuple[tuple[str, str], ...] = ()
+
+
+def _custom_q(model: type[Contact] | type[Account], custom: tuple[tuple[str, str], ...]) -> Q:
+    """Filter on custom fields: ``(key, value)`` pairs, typed by their definitions."""
+    if not custom:
+        return Q()
+    ct = ContentType.objects.get_for_model(model)
+    defs = {d.key: d for d in CustomFieldDefinition.objects.filter(content_type=ct)}
+    q = Q()
+    for key, raw in custom:
+        definition = defs.get(key)
+        if definition is None:
+            raise ValidationFailed("Unknown custom field.", field_errors={f"custom.{key}": ["No such custom field."]})
+        if definition.field_type == CustomFieldType.BOOLEAN:
+            value: Any = str(raw).lower() in {"1", "true", "yes", "on"}
+        else:
+            value = str(raw)
+        if definition.field_type == CustomFieldType.TEXT:
+            q &= Q(**{f"custom__{key}__icontains": value})
+        else:
+            q &= Q(**{f"custom__{key}": value})
+    return q
+
+
+def contact_queryset(*, actor: User) -> QuerySet[Contact]:
+    return permissions.readable(actor, Contact.objects.all())
+
+
+def contact_list(*, actor: User, filters: ContactFilters) -> QuerySet[Contact]:
+    """Contacts the actor may read that match ``filters`` (unordered; callers paginate).
+
+    Only the list's own columns are joined (the account's name); nothing is counted.
+    """
+    qs = contact_queryset(actor=actor).select_related("account", "owner")
+    f = filters
+    if f.q:
+        ids = contact_search_ids(actor=actor, query=f.q, limit=500)
+        qs = qs.filter(pk__in=ids)
+    if f.lifecycle_stage:
+        qs = qs.filter(lifecycle_stage=f.lifecycle_stage)
+    if f.owner_id:
+        qs = qs.filter(owner_id=f.owner_id)
+    if f.team_id:
+        qs = qs.filter(team_id=f.team_id)
+    if f.account_id:
+        qs = qs.filter(Q(account_id=f.account_id) | Q(memberships__account_id=f.account_id)).distinct()
+    if f.tag:
+        qs = qs.filter(tags__name=f.tag)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.preferred_channel:
+        qs = qs.filter(preferred_channel=f.preferred_channel)
+    if f.email:
+        try:
+            email = email_normalize(f.email)
+        except ValueError:
+            email = f.email.strip().lower()
+        qs = qs.filter(emails__email=email)
+    if f.phone:
+        qs = qs.filter(phones__number__in=phone_search_forms(f.phone))
+    if f.updated_after:
+        qs = qs.filter(updated_at__gt=f.updated_after)
+    return qs.filter(_custom_q(Contact, f.custom))
+
+
+def contact_get(*, actor: User, contact_id: Any) -> Contact:
+    return permissions.get_readable(
+        actor,
+        Contact.objects.select_related("account", "owner", "team", "reports_to", "created_by"),
+        contact_id,
+    )
+
+
+def account_queryset(*, actor: User) -> QuerySet[Account]:
+    return permissions.readable(actor, Account.objects.all())
+
+
+def account_list(*, actor: User, filters: AccountFilters) -> QuerySet[Account]:
+    qs = account_queryset(actor=actor).select_related("owner", "parent")
+    f = filters
+    if f.q:
+        qs = qs.filter(pk__in=account_search_ids(actor=actor, query=f.q, limit=500))
+    for name in ("industry", "tier", "size", "owner_id", "team_id", "parent_id"):
+        value = getattr(f, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    if f.domain:
+        qs = qs.filter(domain=f.domain.strip().lower().removeprefix("www."))
+    if f.tag:
+        qs = qs.filter(tags__name=f.tag)
+    return qs.filter(_custom_q(Account, f.custom))
+
+
+def account_get(*, actor: User, account_id: Any) -> Account:
+    return permissions.get_readable(
+        actor, Account.objects.select_related("owner", "team", "parent", "created_by"), account_id
+    )
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def contact_search_ids(*, actor: User, query: str, limit: int = 20) -> list[int]:
+    from rapport.parties.search import search_ids
+
+    return search_ids(contact_queryset(actor=actor), query=query, limit=limit, exact=_contact_exact_ids(query))
+
+
+def account_search_ids(*, actor: User, query: str, limit: int = 20) -> list[int]:
+    from rapport.parties.search import search_ids
+
+    return search_ids(account_queryset(actor=actor), query=query, limit=limit, exact=_account_exact_ids(query))
+
+
+def _contact_exact_ids(query: str) -> Q | None:
+    """Exact matches on indexed columns: an email, or a phone in any format."""
+    text = query.strip()
+    if "@" in text:
+        try:
+            return Q(emails__email=email_normalize(text))
+        except ValueError:
+            return Q(emails__email=text.lower())
+    if looks_like_phone(text):
+        return Q(phones__number__in=phone_search_forms(text))
+    return None
+
+
+def _account_exact_ids(query: str) -> Q | None:
+    text = query.strip()
+    if "." in text and " " not in text:
+        return Q(domain=text.lower().removeprefix("www."))
+    if looks_like_phone(text):
+        return Q(phone__in=phone_search_forms(text))
+    return None
+
+
+def search_all(*, actor: User, query: str, limit: int = 10) -> dict[str, list[Any]]:
+    """The global search box: contacts and accounts, best matches first."""
+    result: dict[str, list[Any]] = {"contacts": [], "accounts": []}
+    if not query.strip():
+        return result
+    if actor.has_perm("parties.view_contact"):
+        ids = contact_search_ids(actor=actor, query=query, limit=limit)
+        rows = Contact.objects.select_related("account").in_bulk(ids)
+        result["contacts"] = [rows[i] for i in ids if i in rows]
+    if actor.has_perm("parties.view_account"):
+        ids = account_search_ids(actor=actor, query=query, limit=limit)
+        rows = Account.objects.in_bulk(ids)
+        result["accounts"] = [rows[i] for i in ids if i in rows]
+    return result

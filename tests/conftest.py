@@ -1,0 +1,92 @@
+"""Shared fixtures: a small company with two teams and one user per role.
+
+Data is built through the real services (``core.services``, ``parties.services``), never by
+writing rows by hand, so tests exercise the same code paths as the product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rapport.core.choices import Role
+from rapport.core.models import Team, User
+from rapport.core.services import team_create, user_create
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db: Any):
+    counter = {"n": 0}
+
+    def _make(role: str = Role.SALES_REP, team: Team | None = None, **kwargs: Any) -> User:
+        counter["n"] += 1
+        username = kwargs.pop("username", f"{role}_{counter['n']}")
+        return user_create(
+            username=username,
+            password=PASSWORD,
+            roles=[role],
+            team=team,
+            email=kwargs.pop("email", f"{username}@example.test"),
+            **kwargs,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def team_a(db: Any) -> Team:
+    return team_create(name="Team A")
+
+
+@pytest.fixture
+def team_b(db: Any) -> Team:
+    return team_create(name="Team B")
+
+
+@pytest.fixture
+def rep(make_user, team_a) -> User:
+    return make_user(Role.SALES_REP, team_a, username="rep", first_name="Rita", last_name="Rep")
+
+
+@pytest.fixture
+def teammate(make_user, team_a) -> User:
+    return make_user(Role.SALES_REP, team_a, username="teammate")
+
+
+@pytest.fixture
+def other_rep(make_user, team_b) -> User:
+    return make_user(Role.SALES_REP, team_b, username="other_rep")
+
+
+@pytest.fixture
+def manager(make_user, team_a) -> User:
+    user = make_user(Role.SALES_MANAGER, team_a, username="manager")
+    team_a.manager = user
+    team_a.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user(Role.ADMINISTRATOR, None, username="admin")
+
+
+@pytest.fixture
+def analyst(make_user, team_a) -> User:
+    return make_user(Role.ANALYST, team_a, username="analyst")
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_of():
+    return client_for

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rapport.core",
     "rapport.parties",
     "rapport.activities",
+    "rapport.demo",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ PostgreSQL; ``CELERY_BROKER_URL``/``REDIS_URL`` to real Celery workers; ``EMAIL_
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -105,7 +106,10 @@ else:
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
                 ),
             },
-            "TEST": {"NAME": env_str("RAPPORT_TEST_SQLITE", "") or None},
+            # A file, not :memory:, so that threads and the live server in tests share one
+            # database and its real locking (pytest-xdist suffixes it per worker).
+            # (The pid keeps concurrent test runs on one machine apart.)
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

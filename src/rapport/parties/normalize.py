@@ -86,7 +86,10 @@ def domain_from(value: str) -> str:
         text = text.rsplit("@", 1)[1]
     if "://" not in text:
         text = "http://" + text
-    host = urlparse(text).hostname or ""
+    try:
+        host = urlparse(text).hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" reads as a broken IPv6 literal
+        return ""
     return host.removeprefix("www.")
 
 

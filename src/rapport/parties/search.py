@@ -84,7 +84,7 @@ def _postgres_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]
             if tsquery
             else ")"
         ),
-        [text, f"%{text}%", *([tsquery] if tsquery else [])],
+        [text, f"%{_like_escape(text)}%", *([tsquery] if tsquery else [])],
     )
     score = RawSQL(f'word_similarity(%s, "{table}"."search_text")', [text])
     rows = (
@@ -94,6 +94,11 @@ def _postgres_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]
         .values_list("pk", flat=True)[:limit]
     )
     return list(rows)
+
+
+def _like_escape(text: str) -> str:
+    """Make ``%`` and ``_`` in user input literal in a LIKE pattern (backslash is the escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _fts_query(text: str) -> str:

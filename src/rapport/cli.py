@@ -1,12 +1,12 @@
 """The ``rapport`` command: a thin front to Django's manage.py with the verbs users script.
 
-    rapport serve [--bind HOST:PORT] [--workers N] [--dev]   serve the web app (gunicorn)
-    rapport worker                                           a Celery worker with beat
-    rapport demo [--contacts N ...]                          load the demo data set
-    rapport import contacts|accounts FILE [options]          import a file
-    rapport export contacts|accounts --format csv|vcard|parquet --output PATH
-    rapport createuser USERNAME --role ROLE [--team NAME]    add a user
-    rapport <any manage.py command>                          e.g. migrate, shell, check
+rapport serve [--bind HOST:PORT] [--workers N] [--dev]   serve the web app (gunicorn)
+rapport worker                                           a Celery worker with beat
+rapport demo [--contacts N ...]                          load the demo data set
+rapport import contacts|accounts FILE [options]          import a file
+rapport export contacts|accounts --format csv|vcard|parquet --output PATH
+rapport createuser USERNAME --role ROLE [--team NAME]    add a user
+rapport <any manage.py command>                          e.g. migrate, shell, check
 """
 
 from __future__ import annotations
@@ -43,9 +43,22 @@ def _serve(argv: list[str]) -> int:
             _manage(["runserver", args.bind, "--noreload"])
             return 0
         command = [
-            sys.executable, "-m", "gunicorn", "rapport.config.wsgi:application",
-            "--bind", args.bind, "--workers", str(args.workers), "--worker-class", "gthread", "--threads", "4",
-            "--access-logfile", "-", "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "rapport.config.wsgi:application",
+            "--bind",
+            args.bind,
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
         return subprocess.call(command)  # noqa: S603
     finally:
@@ -54,8 +67,20 @@ def _serve(argv: list[str]) -> int:
 
 
 def _worker(argv: list[str]) -> int:
-    command = [sys.executable, "-m", "celery", "-A", "rapport.config", "worker", "--beat", "-Q", "celery,imports",
-               "--loglevel", "INFO", *argv]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "rapport.config",
+        "worker",
+        "--beat",
+        "-Q",
+        "celery,imports",
+        "--loglevel",
+        "INFO",
+        *argv,
+    ]
     return subprocess.call(command)  # noqa: S603
 
 

@@ -23,11 +23,17 @@ def test_create_returns_201_with_etag_and_normalised_values(rep: User, client_of
     # given
     client = client_of(rep)
     # when
-    response = _post(client, "/api/v1/contacts", {
-        "first_name": "Grace", "last_name": "Hopper",
-        "emails": ["Grace@Navy.MIL", {"email": "g.hopper@example.org", "kind": "home"}],
-        "phones": ["+44 20 7946 0958"], "tags": ["vip"],
-    })
+    response = _post(
+        client,
+        "/api/v1/contacts",
+        {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "emails": ["Grace@Navy.MIL", {"email": "g.hopper@example.org", "kind": "home"}],
+            "phones": ["+44 20 7946 0958"],
+            "tags": ["vip"],
+        },
+    )
     # then
     assert response.status_code == 201, response.content
     body = response.json()

@@ -32,8 +32,6 @@ def api_schema(db):
     request_finished.connect(close_old_connections)
 
 
-
-
 @pytest.fixture
 def token(rep) -> str:
     # Some real rows so that ids in generated paths sometimes hit a record.

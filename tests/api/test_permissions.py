@@ -30,8 +30,13 @@ def world(rep, teammate, other_rep, manager, analyst, admin_user):
         "contact": contact,
         "account": account,
         "users": {
-            "owner": rep, "teammate": teammate, "other_team": other_rep, "manager": manager,
-            "analyst": analyst, "admin": admin_user, "anonymous": None,
+            "owner": rep,
+            "teammate": teammate,
+            "other_team": other_rep,
+            "manager": manager,
+            "analyst": analyst,
+            "admin": admin_user,
+            "anonymous": None,
         },
     }
 
@@ -51,10 +56,22 @@ def _set_visibility(model, visibility: str) -> None:
 
 
 READ_EXPECTED = {
-    "anonymous": 401, "other_team": 404, "teammate": 200, "manager": 200, "analyst": 200, "owner": 200, "admin": 200,
+    "anonymous": 401,
+    "other_team": 404,
+    "teammate": 200,
+    "manager": 200,
+    "analyst": 200,
+    "owner": 200,
+    "admin": 200,
 }
 WRITE_EXPECTED = {
-    "anonymous": 401, "other_team": 404, "teammate": 200, "manager": 200, "analyst": 403, "owner": 200, "admin": 200,
+    "anonymous": 401,
+    "other_team": 404,
+    "teammate": 200,
+    "manager": 200,
+    "analyst": 403,
+    "owner": 200,
+    "admin": 200,
 }
 
 
@@ -133,8 +150,9 @@ def test_public_visibility_lets_everyone_read_but_not_write(world) -> None:
     account = world["account"]
     other = _client(world["users"]["other_team"])
     assert other.get(f"/api/v1/accounts/{account.pk}").status_code == 200
-    response = other.patch(f"/api/v1/accounts/{account.pk}", data=json.dumps({"name": "Mine", "version": 1}),
-                           content_type=JSON)
+    response = other.patch(
+        f"/api/v1/accounts/{account.pk}", data=json.dumps({"name": "Mine", "version": 1}), content_type=JSON
+    )
     assert response.status_code == 403
     account.refresh_from_db()
     assert account.name == "Rep Corp"

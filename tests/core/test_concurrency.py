@@ -33,6 +33,7 @@ def test_two_writers_with_the_same_version_one_wins_one_conflicts(rep) -> None:
             mine = Contact.objects.get(pk=contact.pk)
             barrier.wait()
             return contact_update(actor=rep, contact=mine, data={"title": title}, expected_version=1)
+
         return run
 
     # when: both write at once
@@ -65,11 +66,13 @@ def test_retrying_writers_lose_no_update(rep) -> None:
                 mine = Contact.objects.get(pk=contact.pk)
                 names = list(mine.tags.values_list("name", flat=True))
                 try:
-                    return contact_update(actor=rep, contact=mine, data={"tags": [*names, tag]},
-                                          expected_version=mine.version)
+                    return contact_update(
+                        actor=rep, contact=mine, data={"tags": [*names, tag]}, expected_version=mine.version
+                    )
                 except Conflict:
                     continue
             raise AssertionError("no progress")
+
         return run
 
     # when

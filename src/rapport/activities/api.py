@@ -42,32 +42,64 @@ def _parties(actor: User, contact_id: int | None, account_id: int | None) -> dic
     contact = party_selectors.contact_get(actor=actor, contact_id=contact_id) if contact_id else None
     account = party_selectors.account_get(actor=actor, account_id=account_id) if account_id else None
     if contact is None and account is None:
-        raise ValidationFailed("Say which contact or account.", field_errors={"contact_id": ["contact_id or account_id"]})
+        raise ValidationFailed(
+            "Say which contact or account.", field_errors={"contact_id": ["contact_id or account_id"]}
+        )
     return {"contact": contact, "account": account}
 
 
 def interaction_out(item: Interaction) -> dict[str, Any]:
     return {
-        **{name: getattr(item, name) for name in (
-            "id", "contact_id", "account_id", "channel", "direction", "subject", "body", "occurred_at",
-            "duration_seconds", "outcome", "owner_id", "related_id")},
+        **{
+            name: getattr(item, name)
+            for name in (
+                "id",
+                "contact_id",
+                "account_id",
+                "channel",
+                "direction",
+                "subject",
+                "body",
+                "occurred_at",
+                "duration_seconds",
+                "outcome",
+                "owner_id",
+                "related_id",
+            )
+        },
         "related_type": item.related_type.model if item.related_type_id else None,
     }
 
 
 def task_out(task: Task) -> dict[str, Any]:
     return {
-        **{name: getattr(task, name) for name in (
-            "id", "contact_id", "account_id", "title", "description", "due_at", "priority", "assignee_id",
-            "reminder_at", "done_at", "version", "created_at")},
+        **{
+            name: getattr(task, name)
+            for name in (
+                "id",
+                "contact_id",
+                "account_id",
+                "title",
+                "description",
+                "due_at",
+                "priority",
+                "assignee_id",
+                "reminder_at",
+                "done_at",
+                "version",
+                "created_at",
+            )
+        },
         "is_overdue": task.is_overdue,
     }
 
 
 def attachment_out(item: Attachment) -> dict[str, Any]:
     return {
-        **{name: getattr(item, name) for name in ("id", "contact_id", "account_id", "name", "size", "content_type",
-                                                  "created_at")},
+        **{
+            name: getattr(item, name)
+            for name in ("id", "contact_id", "account_id", "name", "size", "content_type", "created_at")
+        },
         "url": reverse("api:attachments_download", args=[item.pk]),
     }
 
@@ -76,16 +108,37 @@ def _entry_out(entry: selectors.TimelineEntry) -> dict[str, Any]:
     item = entry.item
     base: dict[str, Any] = {"kind": entry.kind, "at": entry.at, "id": item.pk}
     if entry.kind == "interaction":
-        return {**base, "title": item.subject or item.get_channel_display(), "body": item.body[:2000],
-                "channel": item.channel, "direction": item.direction, "outcome": item.outcome,
-                "by": str(item.owner) if item.owner_id else None}
+        return {
+            **base,
+            "title": item.subject or item.get_channel_display(),
+            "body": item.body[:2000],
+            "channel": item.channel,
+            "direction": item.direction,
+            "outcome": item.outcome,
+            "by": str(item.owner) if item.owner_id else None,
+        }
     if entry.kind == "note":
-        return {**base, "title": "Note", "body": item.body[:2000], "by": str(item.created_by) if item.created_by_id else None}
+        return {
+            **base,
+            "title": "Note",
+            "body": item.body[:2000],
+            "by": str(item.created_by) if item.created_by_id else None,
+        }
     if entry.kind == "task":
-        return {**base, "title": item.title, "body": item.description[:2000], "done": item.done_at is not None,
-                "by": str(item.assignee) if item.assignee_id else None}
-    return {**base, "title": item.name, "body": "", "url": reverse("api:attachments_download", args=[item.pk]),
-            "by": str(item.created_by) if item.created_by_id else None}
+        return {
+            **base,
+            "title": item.title,
+            "body": item.description[:2000],
+            "done": item.done_at is not None,
+            "by": str(item.assignee) if item.assignee_id else None,
+        }
+    return {
+        **base,
+        "title": item.name,
+        "body": "",
+        "url": reverse("api:attachments_download", args=[item.pk]),
+        "by": str(item.created_by) if item.created_by_id else None,
+    }
 
 
 def _timeline_out(party: Contact | Account, channel: list[str], cursor: str | None, limit: int) -> dict[str, Any]:
@@ -111,9 +164,13 @@ def contact_360(request: HttpRequest, contact_id: Id, limit: Limit = 25) -> dict
     contact = party_selectors.contact_get(actor=request.user, contact_id=contact_id)
     related = []
     if contact.account_id:
-        colleagues = (party_selectors.contact_queryset(actor=request.user)
-                      .filter(account_id=contact.account_id).exclude(pk=contact.pk)
-                      .select_related("account").order_by("last_name", "first_name", "id")[:20])
+        colleagues = (
+            party_selectors.contact_queryset(actor=request.user)
+            .filter(account_id=contact.account_id)
+            .exclude(pk=contact.pk)
+            .select_related("account")
+            .order_by("last_name", "first_name", "id")[:20]
+        )
         related = [contact_list_item(c) for c in colleagues]
     return {
         "type": "contact",
@@ -128,8 +185,12 @@ def contact_360(request: HttpRequest, contact_id: Id, limit: Limit = 25) -> dict
 @router.get("/accounts/{account_id}/360", response=Party360Out)
 def account_360(request: HttpRequest, account_id: Id, limit: Limit = 25) -> dict[str, Any]:
     account = party_selectors.account_get(actor=request.user, account_id=account_id)
-    contacts = (party_selectors.contact_queryset(actor=request.user).filter(account=account)
-                .select_related("account").order_by("last_name", "first_name", "id")[:50])
+    contacts = (
+        party_selectors.contact_queryset(actor=request.user)
+        .filter(account=account)
+        .select_related("account")
+        .order_by("last_name", "first_name", "id")[:50]
+    )
     return {
         "type": "account",
         "profile": account_out(account),
@@ -141,15 +202,25 @@ def account_360(request: HttpRequest, account_id: Id, limit: Limit = 25) -> dict
 
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelineOut)
-def contact_timeline(request: HttpRequest, contact_id: Id, channel: list[str] = _Channels,
-                     cursor: str | None = _TimelineCursor, limit: Limit = 25) -> dict[str, Any]:
+def contact_timeline(
+    request: HttpRequest,
+    contact_id: Id,
+    channel: list[str] = _Channels,
+    cursor: str | None = _TimelineCursor,
+    limit: Limit = 25,
+) -> dict[str, Any]:
     contact = party_selectors.contact_get(actor=request.user, contact_id=contact_id)
     return _timeline_out(contact, channel, cursor, limit)
 
 
 @router.get("/accounts/{account_id}/timeline", response=TimelineOut)
-def account_timeline(request: HttpRequest, account_id: Id, channel: list[str] = _Channels,
-                     cursor: str | None = _TimelineCursor, limit: Limit = 25) -> dict[str, Any]:
+def account_timeline(
+    request: HttpRequest,
+    account_id: Id,
+    channel: list[str] = _Channels,
+    cursor: str | None = _TimelineCursor,
+    limit: Limit = 25,
+) -> dict[str, Any]:
     account = party_selectors.account_get(actor=request.user, account_id=account_id)
     return _timeline_out(account, channel, cursor, limit)
 
@@ -173,8 +244,9 @@ def interactions_get(request: HttpRequest, interaction_id: Id) -> dict:
 
 @router.post("/notes", response={201: NoteOut})
 def notes_create(request: HttpRequest, payload: NoteIn) -> Status:
-    note = services.note_add(actor=request.user, body=payload.body,
-                             **_parties(request.user, payload.contact_id, payload.account_id))
+    note = services.note_add(
+        actor=request.user, body=payload.body, **_parties(request.user, payload.contact_id, payload.account_id)
+    )
     return Status(201, note)
 
 
@@ -197,9 +269,13 @@ def tasks_create(request: HttpRequest, payload: TaskIn) -> Status:
     if payload.assignee_id:
         assignee = User.objects.filter(pk=payload.assignee_id, is_active=True).first()
         if assignee is None:
-            raise ValidationFailed("No such user.", field_errors={"assignee_id": ["There is no active user with this id."]})
+            raise ValidationFailed(
+                "No such user.", field_errors={"assignee_id": ["There is no active user with this id."]}
+            )
     task = services.task_create(
-        actor=request.user, assignee=assignee, **_parties(request.user, payload.contact_id, payload.account_id),
+        actor=request.user,
+        assignee=assignee,
+        **_parties(request.user, payload.contact_id, payload.account_id),
         **payload.dict(include={"title", "description", "due_at", "priority", "reminder_at"}),
     )
     return Status(201, task_out(task))
@@ -220,9 +296,15 @@ def tasks_update(request: HttpRequest, task_id: Id, payload: TaskPatchIn) -> dic
 
 
 @router.post("/attachments", response={201: AttachmentOut})
-def attachments_create(request: HttpRequest, file: File[UploadedFile],
-                       contact_id: Form[Id | None] = None, account_id: Form[Id | None] = None) -> Status:
-    attachment = services.attachment_add(actor=request.user, upload=file, **_parties(request.user, contact_id, account_id))
+def attachments_create(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    contact_id: Form[Id | None] = None,
+    account_id: Form[Id | None] = None,
+) -> Status:
+    attachment = services.attachment_add(
+        actor=request.user, upload=file, **_parties(request.user, contact_id, account_id)
+    )
     return Status(201, attachment_out(attachment))
 
 
@@ -230,5 +312,3 @@ def attachments_create(request: HttpRequest, file: File[UploadedFile],
 def attachments_download(request: HttpRequest, attachment_id: Id) -> FileResponse:
     attachment = selectors.timeline_item_get(actor=request.user, model=Attachment, pk=attachment_id)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
-
-

@@ -36,12 +36,34 @@ from rapport.parties.schemas import (
 router = Router(tags=["accounts and contacts"])
 
 _CONTACT_LIST_COLUMNS = (
-    "id", "first_name", "last_name", "title", "email", "phone", "account_id", "account__name",
-    "lifecycle_stage", "owner_id", "team_id", "updated_at", "created_at", "version",
+    "id",
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "account_id",
+    "account__name",
+    "lifecycle_stage",
+    "owner_id",
+    "team_id",
+    "updated_at",
+    "created_at",
+    "version",
 )
 _ACCOUNT_LIST_COLUMNS = (
-    "id", "name", "domain", "industry", "size", "tier", "owner_id", "team_id", "parent_id",
-    "updated_at", "created_at", "version",
+    "id",
+    "name",
+    "domain",
+    "industry",
+    "size",
+    "tier",
+    "owner_id",
+    "team_id",
+    "parent_id",
+    "updated_at",
+    "created_at",
+    "version",
 )
 
 
@@ -165,8 +187,9 @@ def contacts_list(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     """Contacts you may see, filtered, ordered (`name`, `-name`, `updated`, `-updated`, `created`,
     `-created`, `email`, `-email`), one page at a time; pass `next` back as `cursor`."""
     qs = selectors.contact_list(actor=request.user, filters=query.filters()).only(*_CONTACT_LIST_COLUMNS)
-    page = keyset_page(qs, ordering=_ordering(query.ordering, selectors.CONTACT_ORDERINGS), cursor=query.cursor,
-                       limit=query.limit)
+    page = keyset_page(
+        qs, ordering=_ordering(query.ordering, selectors.CONTACT_ORDERINGS), cursor=query.cursor, limit=query.limit
+    )
     return {"items": [contact_list_item(c) for c in page.items], "next": page.next_cursor}
 
 
@@ -192,7 +215,10 @@ def contacts_update(request: HttpRequest, contact_id: Id, payload: ContactPatchI
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
     version = expected_version(request, contact, payload.version)
     contact = services.contact_update(
-        actor=request.user, contact=contact, data=_contact_data(payload), expected_version=version,
+        actor=request.user,
+        contact=contact,
+        data=_contact_data(payload),
+        expected_version=version,
         context={"via": "api"},
     )
     _with_etag(response, contact)
@@ -202,7 +228,9 @@ def contacts_update(request: HttpRequest, contact_id: Id, payload: ContactPatchI
 @router.delete("/contacts/{contact_id}", response={204: None})
 def contacts_delete(request: HttpRequest, contact_id: Id, version: Version | None = None) -> Status:
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
-    services.contact_delete(actor=request.user, contact=contact, expected_version=_delete_version(request, contact, version))
+    services.contact_delete(
+        actor=request.user, contact=contact, expected_version=_delete_version(request, contact, version)
+    )
     return Status(204, None)
 
 
@@ -232,16 +260,36 @@ class AccountQuery(Schema):
 
     def filters(self) -> selectors.AccountFilters:
         return selectors.AccountFilters(
-            q=self.q, industry=self.industry, tier=self.tier, size=self.size, owner_id=self.owner_id,
-            team_id=self.team_id, parent_id=self.parent_id, tag=self.tag, domain=self.domain,
+            q=self.q,
+            industry=self.industry,
+            tier=self.tier,
+            size=self.size,
+            owner_id=self.owner_id,
+            team_id=self.team_id,
+            parent_id=self.parent_id,
+            tag=self.tag,
+            domain=self.domain,
             custom=_custom_pairs(self.custom),
         )
 
 
 def account_list_item(account: Account) -> dict[str, Any]:
-    return {name: getattr(account, name) for name in (
-        "id", "name", "domain", "industry", "size", "tier", "owner_id", "team_id", "parent_id", "updated_at", "version"
-    )}
+    return {
+        name: getattr(account, name)
+        for name in (
+            "id",
+            "name",
+            "domain",
+            "industry",
+            "size",
+            "tier",
+            "owner_id",
+            "team_id",
+            "parent_id",
+            "updated_at",
+            "version",
+        )
+    }
 
 
 def account_out(account: Account) -> dict[str, Any]:
@@ -265,8 +313,9 @@ def account_out(account: Account) -> dict[str, Any]:
 def accounts_list(request: HttpRequest, query: Query[AccountQuery]) -> dict[str, Any]:
     """Accounts you may see, filtered and ordered (`name`, `-name`, `updated`, `-updated`, `created`, `-created`)."""
     qs = selectors.account_list(actor=request.user, filters=query.filters()).only(*_ACCOUNT_LIST_COLUMNS)
-    page = keyset_page(qs, ordering=_ordering(query.ordering, selectors.ACCOUNT_ORDERINGS), cursor=query.cursor,
-                       limit=query.limit)
+    page = keyset_page(
+        qs, ordering=_ordering(query.ordering, selectors.ACCOUNT_ORDERINGS), cursor=query.cursor, limit=query.limit
+    )
     return {"items": [account_list_item(a) for a in page.items], "next": page.next_cursor}
 
 
@@ -290,7 +339,10 @@ def accounts_update(request: HttpRequest, account_id: Id, payload: AccountPatchI
     account = selectors.account_get(actor=request.user, account_id=account_id)
     version = expected_version(request, account, payload.version)
     account = services.account_update(
-        actor=request.user, account=account, data=_contact_data(payload), expected_version=version,
+        actor=request.user,
+        account=account,
+        data=_contact_data(payload),
+        expected_version=version,
         context={"via": "api"},
     )
     _with_etag(response, account)
@@ -300,7 +352,9 @@ def accounts_update(request: HttpRequest, account_id: Id, payload: AccountPatchI
 @router.delete("/accounts/{account_id}", response={204: None})
 def accounts_delete(request: HttpRequest, account_id: Id, version: Version | None = None) -> Status:
     account = selectors.account_get(actor=request.user, account_id=account_id)
-    services.account_delete(actor=request.user, account=account, expected_version=_delete_version(request, account, version))
+    services.account_delete(
+        actor=request.user, account=account, expected_version=_delete_version(request, account, version)
+    )
     return Status(204, None)
 
 
@@ -319,9 +373,13 @@ def search(request: HttpRequest, q: str = Query(..., max_length=200), limit: Lim
     found = selectors.search_all(actor=request.user, query=q, limit=limit)
     return {
         "contacts": [
-            {"type": "contact", "id": c.pk, "title": str(c), "subtitle": " · ".join(
-                p for p in (c.email, c.account.name if c.account_id else "") if p),
-             "url": f"/contacts/{c.pk}/"}
+            {
+                "type": "contact",
+                "id": c.pk,
+                "title": str(c),
+                "subtitle": " · ".join(p for p in (c.email, c.account.name if c.account_id else "") if p),
+                "url": f"/contacts/{c.pk}/",
+            }
             for c in found["contacts"]
         ],
         "accounts": [

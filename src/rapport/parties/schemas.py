@@ -146,7 +146,9 @@ class AccountFields(InSchema):
     website: Text300 | None = None
     industry: Annotated[str, Field(max_length=20)] | None = None
     size: Annotated[str, Field(max_length=10)] | None = None
-    annual_revenue: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)] | None = None
+    annual_revenue: Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=2, allow_inf_nan=False)] | None = (
+        None
+    )
     currency: Annotated[str, Field(max_length=3)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     tier: Annotated[str, Field(max_length=10)] | None = None

@@ -33,12 +33,19 @@ class Command(BaseCommand):
             team = Team.objects.filter(name=opts["team"]).first() or team_create(name=opts["team"])
         try:
             user = user_create(
-                username=opts["username"], password=password, roles=opts["role"], team=team, email=opts["email"],
-                first_name=opts["first_name"], last_name=opts["last_name"],
+                username=opts["username"],
+                password=password,
+                roles=opts["role"],
+                team=team,
+                email=opts["email"],
+                first_name=opts["first_name"],
+                last_name=opts["last_name"],
             )
         except ValidationFailed as exc:
             raise CommandError(f"{exc.detail} {exc.field_errors}") from None
         if team is not None and opts["manager"]:
             team.manager = user
             team.save(update_fields=["manager"])
-        self.stdout.write(f"Created {user.username} ({', '.join(opts['role'])}{', team ' + team.name if team else ''}).")
+        self.stdout.write(
+            f"Created {user.username} ({', '.join(opts['role'])}{', team ' + team.name if team else ''})."
+        )

@@ -50,7 +50,7 @@ def timeline(
     """Newest first: interactions, notes, tasks and attachments of one party, merged.
 
     Each source is read with its own ``(party, time desc, id desc)`` index for at most
-    ``limit`` rows after the cursor; the merge then keeps the first ``limit``. Cost per page is
+    ``limit + 1`` rows after the cursor; the merge then keeps the first ``limit``. Cost per page is
     therefore independent of how long the history is. Filtering by ``channels`` keeps only
     interactions on those channels. The caller has checked the actor may read ``party``.
     """
@@ -79,7 +79,8 @@ def timeline(
             qs = qs.select_related("created_by")
         if position is not None:
             qs = qs.filter(_before(time_field, kind, position))
-        for row in qs.order_by(f"-{time_field}", "-id")[:limit]:
+        # One more than a page from each source, so a history of one kind still knows there is more.
+        for row in qs.order_by(f"-{time_field}", "-id")[: limit + 1]:
             entries.append(TimelineEntry(kind=kind, at=getattr(row, time_field), item=row))
     entries.sort(key=lambda e: (e.at, -_KIND_RANK[e.kind], e.item.pk), reverse=True)
     page = entries[:limit]

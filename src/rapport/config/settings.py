@@ -157,6 +157,7 @@ USE_THOUSAND_SEPARATOR = True
 
 # --- files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [SRC_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_URL = "media/"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from celery import current_app as app
 from django.conf import settings
 from django.core.management.base import BaseCommand
-
-from rapport.config.celery import app
 
 
 class Command(BaseCommand):

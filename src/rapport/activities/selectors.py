@@ -121,15 +121,6 @@ def my_tasks(*, actor: User, include_done: bool = False, limit: int = 100) -> li
     return list(qs.order_by("due_at", "id")[:limit])
 
 
-def interaction_get(*, actor: User, interaction_id: Any) -> Interaction:
-    return permissions.get_readable(
-        actor,
-        Interaction.objects.select_related("contact", "account"),
-        interaction_id,
-        via=_via(interaction_id, Interaction),
-    )
-
-
 def _via(pk: Any, model: type[Model]) -> str:
     row = model._default_manager.filter(pk=pk).values("contact_id").first() if str(pk).isdigit() else None
     return "contact" if row is None or row["contact_id"] else "account"

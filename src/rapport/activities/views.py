@@ -7,6 +7,7 @@ a 404), writes the services; the page never decides access itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,13 +21,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rapport.activities.forms import AttachmentForm, InteractionForm, NoteForm, TaskForm
 from rapport.activities.models import Attachment, Task
-from rapport.activities.selectors import TimelinePage, my_tasks, open_tasks, timeline, timeline_item_get
+from rapport.activities.selectors import my_tasks, open_tasks, timeline, timeline_item_get
 from rapport.activities.services import attachment_add, interaction_record, note_add, task_create, task_update
 from rapport.core import permissions
 from rapport.core.audit import audit_history
 from rapport.core.custom_fields import custom_field_definitions
 from rapport.core.errors import Conflict, NotFound, ValidationFailed
-from rapport.core.pagination import cursor_encode
 from rapport.core.views import apply_field_errors, domain_view, safe_next
 from rapport.parties.choices import Channel
 from rapport.parties.models import Account, AccountMembership, Contact
@@ -40,21 +40,6 @@ PLACEHOLDERS = (
     ("consent", gettext_lazy("Consent")),
     ("scores", gettext_lazy("Scores")),
 )
-
-
-def _timeline_page(party: Contact | Account, channels: list[str] | None, cursor: str | None = None) -> TimelinePage:
-    """One page of the timeline with a correct "more" cursor.
-
-    ``selectors.timeline`` reads at most ``limit`` rows per source, so with a single busy source
-    it never sees that more rows exist. Asking for one extra entry and cutting it here tells
-    reliably whether there is a next page; the cursor has the selector's own format.
-    """
-    page = timeline(party=party, channels=channels, cursor=cursor, limit=TIMELINE_PAGE + 1)
-    if len(page.entries) <= TIMELINE_PAGE:
-        return TimelinePage(entries=page.entries, next_cursor=None)
-    shown = page.entries[:TIMELINE_PAGE]
-    last = shown[-1]
-    return TimelinePage(entries=shown, next_cursor=cursor_encode([last.at, last.kind, last.item.pk]))
 
 
 def _party(request: HttpRequest, kind: str, pk: Any) -> Contact | Account:
@@ -122,7 +107,7 @@ def _detail_context(request: HttpRequest, party: Contact | Account, **forms: Any
     actor = request.user
     channel = request.GET.get("channel", "")
     channels = [channel] if channel in Channel.values else None
-    page = _timeline_page(party, channels)
+    page = timeline(party=party, channels=channels, limit=TIMELINE_PAGE)
     model_label = "contact" if isinstance(party, Contact) else "account"
     context: dict[str, Any] = {
         "party": party,
@@ -220,9 +205,9 @@ def party_timeline(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
     channel = request.GET.get("channel", "")
     channels = [channel] if channel in Channel.values else None
     try:
-        page = _timeline_page(party, channels, request.GET.get("cursor") or None)
+        page = timeline(party=party, channels=channels, cursor=request.GET.get("cursor") or None, limit=TIMELINE_PAGE)
     except ValidationFailed:
-        page = _timeline_page(party, channels)
+        page = timeline(party=party, channels=channels, limit=TIMELINE_PAGE)
     return render(
         request,
         "activities/partials/timeline_items.html",
@@ -240,20 +225,42 @@ def party_timeline(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
 # --- writes from the 360° page --------------------------------------------------------------
 
 
+def _timeline_write(
+    request: HttpRequest,
+    party: Contact | Account,
+    form: Any,
+    *,
+    write: Callable[[], Any],
+    panel: str,
+    done: str,
+    anchor: str = "#timeline",
+    renames: dict[str, str] | None = None,
+) -> HttpResponse:
+    """Validate ``form``, run the service in ``write``; back to the 360° page, or the page with errors."""
+    if form.is_valid():
+        try:
+            write()
+        except ValidationFailed as exc:
+            apply_field_errors(form, exc, renames)
+        else:
+            messages.success(request, done)
+            return redirect(_detail_url(party) + anchor)
+    return _detail(request, party, status=422, open_panel=panel, **{f"{panel}_form": form})
+
+
 @domain_view
 @require_POST
 def note_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
     party = _party(request, kind, pk)
     form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            note_add(actor=request.user, body=form.cleaned_data["body"], **_party_kwargs(party))
-        except ValidationFailed as exc:
-            apply_field_errors(form, exc)
-        else:
-            messages.success(request, _("Note added."))
-            return redirect(_detail_url(party) + "#timeline")
-    return _detail(request, party, status=422, note_form=form, open_panel="note")
+    return _timeline_write(
+        request,
+        party,
+        form,
+        panel="note",
+        done=_("Note added."),
+        write=lambda: note_add(actor=request.user, body=form.cleaned_data["body"], **_party_kwargs(party)),
+    )
 
 
 @domain_view
@@ -261,15 +268,15 @@ def note_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
 def interaction_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
     party = _party(request, kind, pk)
     form = InteractionForm(request.POST)
-    if form.is_valid():
-        try:
-            interaction_record(actor=request.user, **_party_kwargs(party), **form.service_kwargs())
-        except ValidationFailed as exc:
-            apply_field_errors(form, exc, {"duration_seconds": "duration_minutes"})
-        else:
-            messages.success(request, _("Interaction logged."))
-            return redirect(_detail_url(party) + "#timeline")
-    return _detail(request, party, status=422, interaction_form=form, open_panel="interaction")
+    return _timeline_write(
+        request,
+        party,
+        form,
+        panel="interaction",
+        done=_("Interaction logged."),
+        renames={"duration_seconds": "duration_minutes"},
+        write=lambda: interaction_record(actor=request.user, **_party_kwargs(party), **form.service_kwargs()),
+    )
 
 
 @domain_view
@@ -277,15 +284,16 @@ def interaction_add_view(request: HttpRequest, kind: str, pk: str) -> HttpRespon
 def task_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
     party = _party(request, kind, pk)
     form = TaskForm(request.POST, actor=request.user)
-    if form.is_valid():
-        try:
-            task_create(actor=request.user, **_party_kwargs(party), **form.service_kwargs())
-        except ValidationFailed as exc:
-            apply_field_errors(form, exc, {"assignee_id": "assignee"})
-        else:
-            messages.success(request, _("Task added."))
-            return redirect(_detail_url(party) + "#tasks")
-    return _detail(request, party, status=422, task_form=form, open_panel="task")
+    return _timeline_write(
+        request,
+        party,
+        form,
+        panel="task",
+        done=_("Task added."),
+        anchor="#tasks",
+        renames={"assignee_id": "assignee"},
+        write=lambda: task_create(actor=request.user, **_party_kwargs(party), **form.service_kwargs()),
+    )
 
 
 @domain_view
@@ -293,15 +301,14 @@ def task_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
 def attachment_add_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
     party = _party(request, kind, pk)
     form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            attachment_add(actor=request.user, upload=form.cleaned_data["file"], **_party_kwargs(party))
-        except ValidationFailed as exc:
-            apply_field_errors(form, exc)
-        else:
-            messages.success(request, _("File attached."))
-            return redirect(_detail_url(party) + "#timeline")
-    return _detail(request, party, status=422, attachment_form=form, open_panel="attachment")
+    return _timeline_write(
+        request,
+        party,
+        form,
+        panel="attachment",
+        done=_("File attached."),
+        write=lambda: attachment_add(actor=request.user, upload=form.cleaned_data["file"], **_party_kwargs(party)),
+    )
 
 
 @domain_view

@@ -52,7 +52,10 @@ def visibility_for(model: type[Model]) -> str:
 
 
 def visibility_cache_clear() -> None:
-    cache.clear()
+    """Forget cached visibilities (after an admin changed one); other cache entries stay."""
+    from django.apps import apps
+
+    cache.delete_many([f"visibility:{model._meta.label_lower}" for model in apps.get_models()])
 
 
 def managed_team_ids(actor: User) -> list[int]:

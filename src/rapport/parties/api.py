@@ -176,7 +176,7 @@ def contact_out(contact: Contact) -> dict[str, Any]:
     }
 
 
-def _contact_data(payload: Any) -> dict[str, Any]:
+def _payload_data(payload: Any) -> dict[str, Any]:
     data = payload.dict(exclude_unset=True)
     data.pop("version", None)
     return data
@@ -195,7 +195,7 @@ def contacts_list(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
 
 @router.post("/contacts", response={201: ContactOut})
 def contacts_create(request: HttpRequest, payload: ContactCreateIn, response: HttpResponse) -> Status:
-    contact = services.contact_create(actor=request.user, data=_contact_data(payload), context={"via": "api"})
+    contact = services.contact_create(actor=request.user, data=_payload_data(payload), context={"via": "api"})
     _with_etag(response, contact)
     response["Location"] = f"{reverse('api:contacts_get', args=[contact.pk])}"
     return Status(201, contact_out(contact))
@@ -217,7 +217,7 @@ def contacts_update(request: HttpRequest, contact_id: Id, payload: ContactPatchI
     contact = services.contact_update(
         actor=request.user,
         contact=contact,
-        data=_contact_data(payload),
+        data=_payload_data(payload),
         expected_version=version,
         context={"via": "api"},
     )
@@ -321,7 +321,7 @@ def accounts_list(request: HttpRequest, query: Query[AccountQuery]) -> dict[str,
 
 @router.post("/accounts", response={201: AccountOut})
 def accounts_create(request: HttpRequest, payload: AccountCreateIn, response: HttpResponse) -> Status:
-    account = services.account_create(actor=request.user, data=_contact_data(payload), context={"via": "api"})
+    account = services.account_create(actor=request.user, data=_payload_data(payload), context={"via": "api"})
     _with_etag(response, account)
     response["Location"] = reverse("api:accounts_get", args=[account.pk])
     return Status(201, account_out(account))
@@ -341,7 +341,7 @@ def accounts_update(request: HttpRequest, account_id: Id, payload: AccountPatchI
     account = services.account_update(
         actor=request.user,
         account=account,
-        data=_contact_data(payload),
+        data=_payload_data(payload),
         expected_version=version,
         context={"via": "api"},
     )

@@ -23,7 +23,7 @@ from rapport.core.custom_fields import custom_field_definitions
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.parties.models import Account, Contact
-from rapport.parties.selectors import AccountFilters, ContactFilters, account_list, contact_list
+from rapport.parties.selectors import account_filters_from, account_list, contact_filters_from, contact_list
 
 EXPORT_BATCH = 2000
 FORMATS = ("csv", "vcard", "parquet")
@@ -43,41 +43,6 @@ class ExportFile:
     chunks: Iterator[bytes]
     content_type: str
     filename: str
-
-
-def _int(params: Mapping[str, Any], name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise ValidationFailed(f"{name} must be a number.", field_errors={name: ["Not a number."]}) from None
-
-
-def contact_filters_from(params: Mapping[str, Any]) -> ContactFilters:
-    return ContactFilters(
-        q=str(params.get("q") or ""),
-        lifecycle_stage=str(params.get("lifecycle_stage") or ""),
-        owner_id=_int(params, "owner_id"),
-        team_id=_int(params, "team_id"),
-        account_id=_int(params, "account_id"),
-        tag=str(params.get("tag") or ""),
-        source=str(params.get("source") or ""),
-    )
-
-
-def account_filters_from(params: Mapping[str, Any]) -> AccountFilters:
-    return AccountFilters(
-        q=str(params.get("q") or ""),
-        industry=str(params.get("industry") or ""),
-        tier=str(params.get("tier") or ""),
-        size=str(params.get("size") or ""),
-        owner_id=_int(params, "owner_id"),
-        team_id=_int(params, "team_id"),
-        tag=str(params.get("tag") or ""),
-        domain=str(params.get("domain") or ""),
-    )
 
 
 def _batches(queryset: QuerySet[Any], prefetch: tuple[str, ...]) -> Iterator[list[Any]]:
@@ -240,13 +205,13 @@ def export_stream(*, actor: User, kind: str, fmt: str, params: Mapping[str, Any]
     if fmt not in FORMATS:
         raise ValidationFailed("Unknown export format.", field_errors={"format": [f"Use one of {', '.join(FORMATS)}."]})
     if kind == "contacts":
-        qs: QuerySet[Any] = contact_list(actor=actor, filters=contact_filters_from(params))
+        qs: QuerySet[Any] = contact_list(actor=actor, filters=contact_filters_from(params, strict=True))
         model: type[Contact] | type[Account] = Contact
         prefetch: tuple[str, ...] = ("emails", "phones", "tags")
         to_record: Callable[[Any, list[str]], dict[str, Any]] = _contact_record
         card = _vcard_contact
     elif kind == "accounts":
-        qs = account_list(actor=actor, filters=account_filters_from(params))
+        qs = account_list(actor=actor, filters=account_filters_from(params, strict=True))
         model, prefetch, to_record, card = Account, ("tags",), _account_record, _vcard_account
     else:
         raise ValidationFailed("Unknown export kind.", field_errors={"kind": ["Use contacts or accounts."]})

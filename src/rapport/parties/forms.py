@@ -233,42 +233,44 @@ class ContactForm(PartyForm):
                 boss,
             ),
         )
-        emails = list(instance.emails.all()) if instance is not None and instance.pk else []
-        phones = list(instance.phones.all()) if instance is not None and instance.pk else []
-        self.email_count = self._row_count("email", "", len(emails), args)
-        self.phone_count = self._row_count("phone", "", len(phones), args)
-        for i in range(self.email_count):
-            self.fields[f"email_{i}"] = forms.CharField(
-                label=_("Email"), required=False, max_length=254, widget=forms.EmailInput
-            )
-            self.fields[f"email_{i}_kind"] = forms.ChoiceField(
-                label=_("Kind"), choices=EmailKind.choices, required=False
-            )
-            self.fields[f"email_{i}_primary"] = forms.BooleanField(label=_("Primary"), required=False)
-            if i < len(emails):
-                self.initial.update(
-                    {
-                        f"email_{i}": emails[i].email,
-                        f"email_{i}_kind": emails[i].kind,
-                        f"email_{i}_primary": emails[i].is_primary,
-                    }
+        saved = instance is not None and instance.pk
+        rows = (
+            (
+                "email",
+                _("Email"),
+                list(instance.emails.all()) if saved else [],
+                "email",
+                EmailKind.choices,
+                forms.EmailInput,
+                254,
+            ),
+            (
+                "phone",
+                _("Phone"),
+                list(instance.phones.all()) if saved else [],
+                "number",
+                PhoneKind.choices,
+                forms.TextInput(attrs={"type": "tel"}),
+                40,
+            ),
+        )
+        for prefix, label, existing, value_attr, kinds, widget, max_length in rows:
+            count = self._row_count(prefix, "", len(existing), args)
+            setattr(self, f"{prefix}_count", count)
+            for i in range(count):
+                self.fields[f"{prefix}_{i}"] = forms.CharField(
+                    label=label, required=False, max_length=max_length, widget=widget
                 )
-        for i in range(self.phone_count):
-            self.fields[f"phone_{i}"] = forms.CharField(
-                label=_("Phone"), required=False, max_length=40, widget=forms.TextInput(attrs={"type": "tel"})
-            )
-            self.fields[f"phone_{i}_kind"] = forms.ChoiceField(
-                label=_("Kind"), choices=PhoneKind.choices, required=False
-            )
-            self.fields[f"phone_{i}_primary"] = forms.BooleanField(label=_("Primary"), required=False)
-            if i < len(phones):
-                self.initial.update(
-                    {
-                        f"phone_{i}": phones[i].number,
-                        f"phone_{i}_kind": phones[i].kind,
-                        f"phone_{i}_primary": phones[i].is_primary,
-                    }
-                )
+                self.fields[f"{prefix}_{i}_kind"] = forms.ChoiceField(label=_("Kind"), choices=kinds, required=False)
+                self.fields[f"{prefix}_{i}_primary"] = forms.BooleanField(label=_("Primary"), required=False)
+                if i < len(existing):
+                    self.initial.update(
+                        {
+                            f"{prefix}_{i}": getattr(existing[i], value_attr),
+                            f"{prefix}_{i}_kind": existing[i].kind,
+                            f"{prefix}_{i}_primary": existing[i].is_primary,
+                        }
+                    )
 
     def initial_from(self, instance: Any) -> dict[str, Any]:
         initial = super().initial_from(instance)

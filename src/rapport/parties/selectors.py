@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from rapport.core import permissions
 from rapport.core.choices import CustomFieldType
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import CustomFieldDefinition, User
+from rapport.parties.choices import CompanySize, Industry, LifecycleStage, Tier
 from rapport.parties.models import Account, Contact
 from rapport.parties.normalize import email_normalize, looks_like_phone, phone_search_forms
 
@@ -66,6 +68,77 @@ class AccountFilters:
     tag: str = ""
     domain: str = ""
     custom: tuple[tuple[str, str], ...] = ()
+
+
+CUSTOM_PARAM_PREFIX = "cf_"
+
+
+def _param_int(params: Mapping[str, Any], name: str, strict: bool) -> int | None:
+    raw = str(params.get(name) or "").strip()
+    if raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    if raw and strict:
+        raise ValidationFailed(f"{name} must be a number.", field_errors={name: ["Not a number."]})
+    return None
+
+
+def _param_choice(params: Mapping[str, Any], name: str, allowed: list[str]) -> str:
+    value = str(params.get(name) or "").strip()
+    return value if value in allowed else ""
+
+
+def _param_text(params: Mapping[str, Any], name: str) -> str:
+    return str(params.get(name) or "").strip()
+
+
+def _param_custom(model: type[Contact] | type[Account], params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``cf_<key>=value`` pairs naming a custom field of ``model`` (others are ignored)."""
+    wanted = {key.removeprefix(CUSTOM_PARAM_PREFIX) for key in params if key.startswith(CUSTOM_PARAM_PREFIX)}
+    if not wanted:
+        return ()
+    ct = ContentType.objects.get_for_model(model)
+    known = set(CustomFieldDefinition.objects.filter(content_type=ct, key__in=wanted).values_list("key", flat=True))
+    return tuple(
+        (key, str(params.get(CUSTOM_PARAM_PREFIX + key)))
+        for key in sorted(known)
+        if params.get(CUSTOM_PARAM_PREFIX + key)
+    )
+
+
+def contact_filters_from(params: Mapping[str, Any], *, strict: bool = False) -> ContactFilters:
+    """The contact list's filters from its query string, as the web list and its export read it.
+
+    One parser for both, so an export holds exactly the rows the list showed. Values a filter
+    cannot take (an unknown stage, a non-numeric id) are ignored, as a hand-edited URL would be,
+    except that ``strict`` refuses a non-numeric id (the export API says what was wrong).
+    Custom fields come as ``cf_<key>=value``.
+    """
+    return ContactFilters(
+        q=_param_text(params, "q"),
+        lifecycle_stage=_param_choice(params, "lifecycle_stage", LifecycleStage.values),
+        owner_id=_param_int(params, "owner_id", strict),
+        team_id=_param_int(params, "team_id", strict),
+        account_id=_param_int(params, "account_id", strict),
+        tag=_param_text(params, "tag"),
+        source=_param_text(params, "source"),
+        custom=_param_custom(Contact, params),
+    )
+
+
+def account_filters_from(params: Mapping[str, Any], *, strict: bool = False) -> AccountFilters:
+    """The account list's filters from its query string (see ``contact_filters_from``)."""
+    return AccountFilters(
+        q=_param_text(params, "q"),
+        industry=_param_choice(params, "industry", Industry.values),
+        tier=_param_choice(params, "tier", Tier.values),
+        size=_param_choice(params, "size", CompanySize.values),
+        owner_id=_param_int(params, "owner_id", strict),
+        team_id=_param_int(params, "team_id", strict),
+        parent_id=_param_int(params, "parent_id", strict),
+        tag=_param_text(params, "tag"),
+        domain=_param_text(params, "domain"),
+        custom=_param_custom(Account, params),
+    )
 
 
 def _custom_q(model: type[Contact] | type[Account], custom: tuple[tuple[str, str], ...]) -> Q:

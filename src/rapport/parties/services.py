@@ -72,6 +72,11 @@ class _Errors:
     def add(self, key: str, message: str) -> None:
         self.fields.setdefault(key, []).append(message)
 
+    def merge(self, exc: ValidationFailed) -> None:
+        for key, messages in exc.field_errors.items():
+            for message in messages:
+                self.add(key, message)
+
     def raise_if_any(self, what: str) -> None:
         if self.fields:
             raise ValidationFailed(f"The {what} is not valid.", field_errors=self.fields)
@@ -290,22 +295,14 @@ def _contact_apply(actor: User, contact: Contact, data: dict[str, Any], errors: 
         if boss is not None and contact.pk and _reports_cycle(contact.pk, boss):
             errors.add("reports_to_id", "That would make a reporting loop.")
         contact.reports_to = boss
-    if "custom" in data:
+    if "custom" in data or not contact.pk:
+        # A new contact is checked even without custom values: required fields must be there.
         try:
             contact.custom = custom_values_clean(
-                Contact, data["custom"], current=contact.custom, partial=bool(contact.pk)
+                Contact, data.get("custom") or {}, current=contact.custom, partial=bool(contact.pk)
             )
         except ValidationFailed as exc:
-            for key, messages in exc.field_errors.items():
-                for message in messages:
-                    errors.add(key, message)
-    elif not contact.pk:
-        try:
-            contact.custom = custom_values_clean(Contact, {}, current={}, partial=False)
-        except ValidationFailed as exc:
-            for key, messages in exc.field_errors.items():
-                for message in messages:
-                    errors.add(key, message)
+            errors.merge(exc)
     if not (contact.first_name or contact.last_name) and not children.get("emails") and not contact.email:
         errors.add("last_name", "Give at least a name or an email address.")
     _full_clean(contact, errors, exclude=["account", "reports_to", "owner", "team"])
@@ -484,9 +481,7 @@ def _account_apply(actor: User, account: Account, data: dict[str, Any], errors: 
                 Account, data.get("custom") or {}, current=account.custom, partial=bool(account.pk)
             )
         except ValidationFailed as exc:
-            for key, messages in exc.field_errors.items():
-                for message in messages:
-                    errors.add(key, message)
+            errors.merge(exc)
     _full_clean(account, errors, exclude=["parent", "owner", "team"])
     return children
 
@@ -605,28 +600,31 @@ def _bulk_targets(actor: User, model: type[Contact] | type[Account], ids: list[i
     return rows
 
 
+def _update_one(actor: User, row: Contact | Account, data: dict[str, Any]) -> None:
+    if isinstance(row, Contact):
+        contact_update(actor=actor, contact=row, data=data, expected_version=None, context={"bulk": True})
+    else:
+        account_update(actor=actor, account=row, data=data, expected_version=None, context={"bulk": True})
+
+
 @transaction.atomic
 def parties_bulk_assign(*, actor: User, model: type[Contact] | type[Account], ids: list[int], owner_id: int) -> int:
     """Give the selected records to ``owner_id`` (and that user's team). All or nothing."""
     rows = _bulk_targets(actor, model, ids, "change")
-    updater = contact_update if model is Contact else account_update
-    key = "contact" if model is Contact else "account"
     for row in rows:
-        updater(actor=actor, **{key: row}, data={"owner_id": owner_id}, expected_version=None, context={"bulk": True})
+        _update_one(actor, row, {"owner_id": owner_id})
     return len(rows)
 
 
 @transaction.atomic
 def parties_bulk_tag(*, actor: User, model: type[Contact] | type[Account], ids: list[int], tag: str) -> int:
+    """Add ``tag`` to the selected records (those that have it already are left alone)."""
     rows = _bulk_targets(actor, model, ids, "change")
-    updater = contact_update if model is Contact else account_update
-    key = "contact" if model is Contact else "account"
+    tag = tag.strip()
     for row in rows:
         names = [t.name for t in row.tags.all()]
-        if tag.strip() and tag.strip() not in names:
-            updater(
-                actor=actor, **{key: row}, data={"tags": [*names, tag]}, expected_version=None, context={"bulk": True}
-            )
+        if tag and tag not in names:
+            _update_one(actor, row, {"tags": [*names, tag]})
     return len(rows)
 
 
@@ -634,7 +632,7 @@ def parties_bulk_tag(*, actor: User, model: type[Contact] | type[Account], ids: 
 def parties_bulk_delete(*, actor: User, model: type[Contact] | type[Account], ids: list[int]) -> int:
     rows = _bulk_targets(actor, model, ids, "delete")
     for row in rows:
-        if model is Contact:
+        if isinstance(row, Contact):
             contact_delete(actor=actor, contact=row)
         else:
             account_delete(actor=actor, account=row)

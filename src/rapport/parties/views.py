@@ -33,10 +33,10 @@ from rapport.parties.models import Account, Contact, Tag
 from rapport.parties.selectors import (
     ACCOUNT_ORDERINGS,
     CONTACT_ORDERINGS,
-    AccountFilters,
-    ContactFilters,
+    account_filters_from,
     account_get,
     account_list,
+    contact_filters_from,
     contact_get,
     contact_list,
     search_all,
@@ -96,10 +96,9 @@ def _query_without(params: QueryDict, *names: str) -> str:
     return copy.urlencode()
 
 
-def _filter_custom_fields(model: type[Model], params: QueryDict) -> tuple[list[dict[str, Any]], tuple]:
+def _filter_custom_fields(model: type[Model], params: QueryDict) -> list[dict[str, Any]]:
     """Choice and yes/no custom fields become filter selects named ``cf_<key>``."""
     selects = []
-    pairs = []
     for definition in custom_field_definitions(model):
         if definition.field_type == CustomFieldType.CHOICE:
             options = [(str(c), str(c)) for c in definition.choices]
@@ -108,11 +107,8 @@ def _filter_custom_fields(model: type[Model], params: QueryDict) -> tuple[list[d
         else:
             continue
         name = f"cf_{definition.key}"
-        value = params.get(name, "")
-        if value:
-            pairs.append((definition.key, value))
-        selects.append({"name": name, "label": definition.label, "options": options, "value": value})
-    return selects, tuple(pairs)
+        selects.append({"name": name, "label": definition.label, "options": options, "value": params.get(name, "")})
+    return selects
 
 
 def _list_page(
@@ -182,20 +178,9 @@ def _list_page(
 @domain_view
 def contact_list_view(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    custom_selects, custom = _filter_custom_fields(Contact, params)
-    account_id = _int(params.get("account_id"))
-    filters = ContactFilters(
-        q=params.get("q", "").strip(),
-        lifecycle_stage=params.get("lifecycle_stage", "")
-        if params.get("lifecycle_stage", "") in LifecycleStage.values
-        else "",
-        owner_id=_int(params.get("owner_id")),
-        team_id=_int(params.get("team_id")),
-        account_id=account_id,
-        tag=params.get("tag", "").strip(),
-        source=params.get("source", "").strip(),
-        custom=custom,
-    )
+    custom_selects = _filter_custom_fields(Contact, params)
+    filters = contact_filters_from(params)
+    account_id = filters.account_id
     filter_account = None
     if account_id:
         try:
@@ -223,18 +208,8 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
 @domain_view
 def account_list_view(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    custom_selects, custom = _filter_custom_fields(Account, params)
-    filters = AccountFilters(
-        q=params.get("q", "").strip(),
-        industry=params.get("industry", "") if params.get("industry", "") in Industry.values else "",
-        tier=params.get("tier", "") if params.get("tier", "") in Tier.values else "",
-        size=params.get("size", "") if params.get("size", "") in CompanySize.values else "",
-        owner_id=_int(params.get("owner_id")),
-        team_id=_int(params.get("team_id")),
-        parent_id=_int(params.get("parent_id")),
-        tag=params.get("tag", "").strip(),
-        custom=custom,
-    )
+    custom_selects = _filter_custom_fields(Account, params)
+    filters = account_filters_from(params)
     return _list_page(
         request,
         model=Account,

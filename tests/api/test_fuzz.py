@@ -27,7 +27,7 @@ def api_schema(db):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
-    yield schema.include(path_regex=r"^/api/v1/(contacts|accounts|search)")
+    yield schema.include(path_regex=r"^/api/v1/(contacts|accounts|search|interactions|notes|tasks)")
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -6,8 +6,10 @@ its timeline, and only this layer may see both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import File, Form, Query, Router, Status
@@ -17,19 +19,26 @@ from rapport.activities import selectors, services
 from rapport.activities.models import Attachment, Interaction, Note, Task
 from rapport.activities.schemas import (
     AttachmentOut,
+    AttachmentPage,
     InteractionIn,
     InteractionOut,
+    InteractionPage,
+    InteractionPatchIn,
     NoteIn,
     NoteOut,
+    NotePage,
+    NotePatchIn,
     Party360Out,
     TaskIn,
     TaskOut,
+    TaskPage,
     TaskPatchIn,
     TimelineOut,
 )
 from rapport.core.api_support import expected_version
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
+from rapport.core.pagination import keyset_page
 from rapport.core.schemas import Id, Limit
 from rapport.parties import selectors as party_selectors
 from rapport.parties.api import account_out, contact_list_item, contact_out
@@ -65,6 +74,7 @@ def interaction_out(item: Interaction) -> dict[str, Any]:
                 "outcome",
                 "owner_id",
                 "related_id",
+                "version",
             )
         },
         "related_type": item.related_type.model if item.related_type_id else None,
@@ -226,6 +236,71 @@ def account_timeline(
 
 
 # --- interactions, notes, tasks, attachments -----------------------------------------------
+#
+# Lists are per party (``contact_id`` or ``account_id``), newest first, cursor-paginated; tasks can
+# also be listed by assignee. Writes name the version they read (``version`` or If-Match).
+
+_PartyId = Query(None, description="The contact whose rows to list")
+_AccountId = Query(None, description="The account whose rows to list")
+_Cursor = Query(None, max_length=1000)
+_Direction = Query("", max_length=10)
+_Assignee = Query(None, description="Default: you, unless a contact or account is given")
+_Done = Query(None, description="Default: open tasks only")
+
+
+def _party_page(
+    request: HttpRequest,
+    model: type[Any],
+    contact_id: int | None,
+    account_id: int | None,
+    *,
+    time_field: str,
+    cursor: str | None,
+    limit: int,
+    narrow: Callable[[QuerySet[Any]], QuerySet[Any]] = lambda qs: qs,
+    to_out: Callable[[Any], Any] = lambda row: row,
+) -> dict[str, Any]:
+    parties = _parties(request.user, contact_id, account_id)
+    qs = selectors.timeline_rows(actor=request.user, model=model)
+    for field, party in parties.items():
+        if party is not None:
+            qs = qs.filter(**{field: party})
+    page = keyset_page(narrow(qs), ordering=[f"-{time_field}"], cursor=cursor, limit=limit)
+    return {"items": [to_out(row) for row in page.items], "next": page.next_cursor}
+
+
+def _patch_data(payload: Any) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=True)
+    data.pop("version", None)
+    return data
+
+
+@router.get("/interactions", response=InteractionPage)
+def interactions_list(
+    request: HttpRequest,
+    contact_id: Id | None = _PartyId,
+    account_id: Id | None = _AccountId,
+    channel: list[str] = _Channels,
+    direction: str = _Direction,
+    cursor: str | None = _Cursor,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    def narrow(qs: QuerySet[Any]) -> QuerySet[Any]:
+        if channel:
+            qs = qs.filter(channel__in=channel)
+        return qs.filter(direction=direction) if direction else qs
+
+    return _party_page(
+        request,
+        Interaction,
+        contact_id,
+        account_id,
+        time_field="occurred_at",
+        cursor=cursor,
+        limit=limit,
+        narrow=narrow,
+        to_out=interaction_out,
+    )
 
 
 @router.post("/interactions", response={201: InteractionOut})
@@ -242,12 +317,52 @@ def interactions_get(request: HttpRequest, interaction_id: Id) -> dict:
     return interaction_out(selectors.timeline_item_get(actor=request.user, model=Interaction, pk=interaction_id))
 
 
+@router.patch("/interactions/{interaction_id}", response=InteractionOut)
+def interactions_update(request: HttpRequest, interaction_id: Id, payload: InteractionPatchIn) -> dict:
+    interaction = selectors.timeline_item_get(actor=request.user, model=Interaction, pk=interaction_id)
+    version = expected_version(request, interaction, payload.version)
+    interaction = services.interaction_update(
+        actor=request.user, interaction=interaction, data=_patch_data(payload), expected_version=version
+    )
+    return interaction_out(interaction)
+
+
+@router.delete("/interactions/{interaction_id}", response={204: None})
+def interactions_delete(request: HttpRequest, interaction_id: Id) -> Status:
+    interaction = selectors.timeline_item_get(actor=request.user, model=Interaction, pk=interaction_id)
+    services.interaction_delete(actor=request.user, interaction=interaction)
+    return Status(204, None)
+
+
+@router.get("/notes", response=NotePage)
+def notes_list(
+    request: HttpRequest,
+    contact_id: Id | None = _PartyId,
+    account_id: Id | None = _AccountId,
+    cursor: str | None = _Cursor,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    return _party_page(request, Note, contact_id, account_id, time_field="created_at", cursor=cursor, limit=limit)
+
+
 @router.post("/notes", response={201: NoteOut})
 def notes_create(request: HttpRequest, payload: NoteIn) -> Status:
     note = services.note_add(
         actor=request.user, body=payload.body, **_parties(request.user, payload.contact_id, payload.account_id)
     )
     return Status(201, note)
+
+
+@router.get("/notes/{note_id}", response=NoteOut)
+def notes_get(request: HttpRequest, note_id: Id) -> Note:
+    return selectors.timeline_item_get(actor=request.user, model=Note, pk=note_id)
+
+
+@router.patch("/notes/{note_id}", response=NoteOut)
+def notes_update(request: HttpRequest, note_id: Id, payload: NotePatchIn) -> Note:
+    note = selectors.timeline_item_get(actor=request.user, model=Note, pk=note_id)
+    version = expected_version(request, note, payload.version)
+    return services.note_update(actor=request.user, note=note, body=payload.body, expected_version=version)
 
 
 @router.delete("/notes/{note_id}", response={204: None})
@@ -257,10 +372,23 @@ def notes_delete(request: HttpRequest, note_id: Id) -> Status:
     return Status(204, None)
 
 
-@router.get("/tasks", response=list[TaskOut])
-def tasks_mine(request: HttpRequest, include_done: bool = False) -> list[dict]:
-    """Tasks assigned to you, soonest due first."""
-    return [task_out(t) for t in selectors.my_tasks(actor=request.user, include_done=include_done)]
+@router.get("/tasks", response=TaskPage)
+def tasks_list(
+    request: HttpRequest,
+    assignee_id: Id | None = _Assignee,
+    contact_id: Id | None = None,
+    account_id: Id | None = None,
+    done: bool | None = _Done,
+    cursor: str | None = _Cursor,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    """Tasks you may see: yours by default, or another user's, or a contact's/account's; soonest due first."""
+    parties = _parties(request.user, contact_id, account_id) if (contact_id or account_id) else {}
+    if assignee_id is None and not parties:
+        assignee_id = request.user.pk
+    qs = selectors.task_list(actor=request.user, assignee_id=assignee_id, done=bool(done), **parties)
+    page = keyset_page(qs.select_related("assignee"), ordering=["-created_at"], cursor=cursor, limit=limit)
+    return {"items": [task_out(t) for t in page.items], "next": page.next_cursor}
 
 
 @router.post("/tasks", response={201: TaskOut})
@@ -290,9 +418,36 @@ def tasks_get(request: HttpRequest, task_id: Id) -> dict:
 def tasks_update(request: HttpRequest, task_id: Id, payload: TaskPatchIn) -> dict:
     task = selectors.timeline_item_get(actor=request.user, model=Task, pk=task_id)
     version = expected_version(request, task, payload.version)
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return task_out(services.task_update(actor=request.user, task=task, data=data, expected_version=version))
+    return task_out(
+        services.task_update(actor=request.user, task=task, data=_patch_data(payload), expected_version=version)
+    )
+
+
+@router.delete("/tasks/{task_id}", response={204: None})
+def tasks_delete(request: HttpRequest, task_id: Id) -> Status:
+    task = selectors.timeline_item_get(actor=request.user, model=Task, pk=task_id)
+    services.task_delete(actor=request.user, task=task)
+    return Status(204, None)
+
+
+@router.get("/attachments", response=AttachmentPage)
+def attachments_list(
+    request: HttpRequest,
+    contact_id: Id | None = _PartyId,
+    account_id: Id | None = _AccountId,
+    cursor: str | None = _Cursor,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    return _party_page(
+        request,
+        Attachment,
+        contact_id,
+        account_id,
+        time_field="created_at",
+        cursor=cursor,
+        limit=limit,
+        to_out=attachment_out,
+    )
 
 
 @router.post("/attachments", response={201: AttachmentOut})
@@ -306,6 +461,18 @@ def attachments_create(
         actor=request.user, upload=file, **_parties(request.user, contact_id, account_id)
     )
     return Status(201, attachment_out(attachment))
+
+
+@router.get("/attachments/{attachment_id}", response=AttachmentOut)
+def attachments_get(request: HttpRequest, attachment_id: Id) -> dict:
+    return attachment_out(selectors.timeline_item_get(actor=request.user, model=Attachment, pk=attachment_id))
+
+
+@router.delete("/attachments/{attachment_id}", response={204: None})
+def attachments_delete(request: HttpRequest, attachment_id: Id) -> Status:
+    attachment = selectors.timeline_item_get(actor=request.user, model=Attachment, pk=attachment_id)
+    services.attachment_delete(actor=request.user, attachment=attachment)
+    return Status(204, None)
 
 
 @router.get("/attachments/{attachment_id}/download", url_name="attachments_download")

@@ -37,6 +37,23 @@ class InteractionOut(Schema):
     owner_id: int | None
     related_type: str | None
     related_id: int | None
+    version: int
+
+
+class InteractionPatchIn(InSchema):
+    channel: Annotated[str, Field(max_length=10)] | None = None
+    direction: Annotated[str, Field(max_length=10)] | None = None
+    subject: Annotated[str, Field(max_length=300)] | None = None
+    body: Annotated[str, Field(max_length=100_000)] | None = None
+    occurred_at: dt.datetime | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=10**7)] | None = None
+    outcome: Annotated[str, Field(max_length=20)] | None = None
+    version: Version | None = None
+
+
+class InteractionPage(Schema):
+    items: list[InteractionOut]
+    next: str | None
 
 
 class NoteIn(InSchema):
@@ -52,6 +69,17 @@ class NoteOut(Schema):
     body: str
     created_at: dt.datetime
     created_by_id: int | None
+    version: int
+
+
+class NotePatchIn(InSchema):
+    body: Annotated[str, Field(min_length=1, max_length=100_000)]
+    version: Version | None = None
+
+
+class NotePage(Schema):
+    items: list[NoteOut]
+    next: str | None
 
 
 class TaskIn(InSchema):
@@ -92,6 +120,11 @@ class TaskOut(Schema):
     created_at: dt.datetime
 
 
+class TaskPage(Schema):
+    items: list[TaskOut]
+    next: str | None
+
+
 class AttachmentOut(Schema):
     id: int
     contact_id: int | None
@@ -101,6 +134,11 @@ class AttachmentOut(Schema):
     content_type: str
     created_at: dt.datetime
     url: str
+
+
+class AttachmentPage(Schema):
+    items: list[AttachmentOut]
+    next: str | None
 
 
 class TimelineEntryOut(Schema):

@@ -11,7 +11,7 @@ from django.db.models import Model, Q, QuerySet
 from rapport.activities.choices import TimelineKind
 from rapport.activities.models import Attachment, Interaction, Note, Task
 from rapport.core import permissions
-from rapport.core.errors import ValidationFailed
+from rapport.core.errors import NotFound, ValidationFailed
 from rapport.core.models import User
 from rapport.core.pagination import cursor_decode, cursor_encode
 from rapport.parties.models import Account, Contact
@@ -121,13 +121,38 @@ def my_tasks(*, actor: User, include_done: bool = False, limit: int = 100) -> li
     return list(qs.order_by("due_at", "id")[:limit])
 
 
-def _via(pk: Any, model: type[Model]) -> str:
-    row = model._default_manager.filter(pk=pk).values("contact_id").first() if str(pk).isdigit() else None
-    return "contact" if row is None or row["contact_id"] else "account"
+_PARTY_VIAS = ("contact", "account")
+
+
+def timeline_rows(*, actor: User, model: type[Model]) -> QuerySet[Any]:
+    """Rows of one timeline model the actor may read (through their contact, else their account)."""
+    return permissions.readable_via_first(actor, model._default_manager.all(), vias=_PARTY_VIAS)
 
 
 def timeline_item_get(*, actor: User, model: type[Model], pk: Any) -> Any:
-    """A note/task/attachment/interaction the actor may read (via its contact, else its account)."""
-    return permissions.get_readable(
-        actor, model._default_manager.select_related("contact", "account"), pk, via=_via(pk, model)
-    )
+    """A note/task/attachment/interaction the actor may read, else ``NotFound``."""
+    try:
+        return timeline_rows(actor=actor, model=model).select_related("contact", "account").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} was not found.") from None
+
+
+def task_list(
+    *,
+    actor: User,
+    assignee_id: int | None = None,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    done: bool | None = None,
+) -> QuerySet[Task]:
+    """Tasks the actor may read, narrowed by assignee, party and state."""
+    qs = timeline_rows(actor=actor, model=Task)
+    if assignee_id is not None:
+        qs = qs.filter(assignee_id=assignee_id)
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    if account is not None:
+        qs = qs.filter(account=account)
+    if done is not None:
+        qs = qs.filter(done_at__isnull=not done)
+    return qs

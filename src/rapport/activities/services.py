@@ -20,7 +20,7 @@ from django.utils import timezone
 from rapport.activities.models import Attachment, Interaction, Note, Task
 from rapport.core import permissions
 from rapport.core.audit import audit_created, audit_record, diff, snapshot
-from rapport.core.errors import ValidationFailed, django_validation_to_field_errors
+from rapport.core.errors import PermissionDenied, ValidationFailed, django_validation_to_field_errors
 from rapport.core.models import User
 from rapport.core.notifications import notification_send
 from rapport.core.versioning import versioned_save
@@ -115,15 +115,99 @@ def note_add(
     return note
 
 
+def _require_author(actor: User, row: Note | Interaction, verb: str) -> None:
+    """Notes and logged interactions are someone's words: only they (or an administrator) change them."""
+    author_id = row.created_by_id
+    if author_id != actor.pk and not actor.is_administrator:
+        raise PermissionDenied(f"Only the author (or an administrator) may {verb} this {row._meta.verbose_name}.")
+
+
+def _timeline_row_delete(*, actor: User, row: Interaction | Note | Task | Attachment) -> None:
+    """Delete one timeline row with its audit event (the party's readers may see it went)."""
+    audit_record(actor=actor, action="delete", instance=row, changes={k: [v, None] for k, v in snapshot(row).items()})
+    row.delete()
+
+
+def _timeline_row_update(
+    *,
+    actor: User,
+    row: Interaction | Note | Task,
+    fields: tuple[str, ...],
+    data: dict[str, Any],
+    expected_version: int | None,
+    extra_fields: tuple[str, ...] = (),
+    before: dict[str, Any] | None = None,
+) -> None:
+    """Set ``fields`` from ``data``, validate, write if the version still matches, audit the diff.
+
+    ``before`` is the snapshot to diff against when the caller changed ``extra_fields`` itself.
+    """
+    before = before if before is not None else snapshot(row)
+    for name in fields:
+        if name in data:
+            setattr(row, name, data[name])
+    _clean(row, row._meta.verbose_name)
+    versioned_save(row, expected_version=expected_version, fields=[*fields, *extra_fields])
+    changes = diff(before, snapshot(row))
+    if changes:
+        audit_record(actor=actor, action="update", instance=row, changes=changes)
+
+
+@transaction.atomic
+def note_update(*, actor: User, note: Note, body: str, expected_version: int | None) -> Note:
+    permissions.check_write_via(actor, note.party, Note, "change")
+    _require_author(actor, note, "change")
+    if not (body or "").strip():
+        raise ValidationFailed("The note is empty.", field_errors={"body": ["Write something."]})
+    _timeline_row_update(
+        actor=actor, row=note, fields=("body",), data={"body": body.strip()}, expected_version=expected_version
+    )
+    return note
+
+
 @transaction.atomic
 def note_delete(*, actor: User, note: Note) -> None:
     permissions.check_write_via(actor, note.party, Note, "delete")
-    if note.created_by_id != actor.pk and not actor.is_administrator:
-        from rapport.core.errors import PermissionDenied
+    _require_author(actor, note, "delete")
+    _timeline_row_delete(actor=actor, row=note)
 
-        raise PermissionDenied("Only the author (or an administrator) may delete a note.")
-    audit_record(actor=actor, action="delete", instance=note, changes={k: [v, None] for k, v in snapshot(note).items()})
-    note.delete()
+
+_INTERACTION_FIELDS = ("channel", "direction", "subject", "body", "occurred_at", "duration_seconds", "outcome")
+
+
+@transaction.atomic
+def interaction_update(
+    *, actor: User, interaction: Interaction, data: dict[str, Any], expected_version: int | None
+) -> Interaction:
+    """Correct a logged interaction (its author, or an administrator)."""
+    permissions.check_write_via(actor, interaction.party, Interaction, "change")
+    _require_author(actor, interaction, "change")
+    _timeline_row_update(
+        actor=actor, row=interaction, fields=_INTERACTION_FIELDS, data=data, expected_version=expected_version
+    )
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, actor: User, interaction: Interaction) -> None:
+    permissions.check_write_via(actor, interaction.party, Interaction, "delete")
+    _require_author(actor, interaction, "delete")
+    _timeline_row_delete(actor=actor, row=interaction)
+
+
+@transaction.atomic
+def task_delete(*, actor: User, task: Task) -> None:
+    permissions.check_write_via(actor, task.party, Task, "delete")
+    _timeline_row_delete(actor=actor, row=task)
+
+
+@transaction.atomic
+def attachment_delete(*, actor: User, attachment: Attachment) -> None:
+    """Delete the row now and the stored file once the deletion is committed."""
+    permissions.check_write_via(actor, attachment.party, Attachment, "delete")
+    storage, name = attachment.file.storage, attachment.file.name
+    _timeline_row_delete(actor=actor, row=attachment)
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 def _notify_assignee(task: Task, actor: User) -> None:
@@ -178,9 +262,6 @@ def task_update(*, actor: User, task: Task, data: dict[str, Any], expected_versi
     permissions.check_write_via(actor, task.party, Task, "change")
     before = snapshot(task)
     old_assignee = task.assignee_id
-    for name in _TASK_FIELDS:
-        if name in data:
-            setattr(task, name, data[name])
     if "assignee_id" in data:
         task.assignee = (
             User.objects.filter(pk=data["assignee_id"], is_active=True).first() if data["assignee_id"] else None
@@ -193,13 +274,15 @@ def task_update(*, actor: User, task: Task, data: dict[str, Any], expected_versi
         task.done_at = (task.done_at or timezone.now()) if data["done"] else None
     if "reminder_at" in data:
         task.reminder_sent_at = None
-    _clean(task, "task")
-    versioned_save(
-        task, expected_version=expected_version, fields=[*_TASK_FIELDS, "assignee", "done_at", "reminder_sent_at"]
+    _timeline_row_update(
+        actor=actor,
+        row=task,
+        fields=_TASK_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        extra_fields=("assignee", "done_at", "reminder_sent_at"),
+        before=before,
     )
-    changes = diff(before, snapshot(task))
-    if changes:
-        audit_record(actor=actor, action="update", instance=task, changes=changes)
     if task.assignee_id != old_assignee:
         _notify_assignee(task, actor)
     return task

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from rapport.core.models import Team, User
 from rapport.core.notifications import notifications_mark_read
 from rapport.core.schemas import (
     Id,
     MeOut,
     NotificationOut,
     NotificationsReadIn,
+    TeamOut,
     TokenCreatedOut,
     TokenIn,
     TokenOut,
+    UserRef,
 )
 from rapport.core.tokens import api_token_create, api_token_revoke
 
@@ -34,6 +37,18 @@ def me(request: HttpRequest) -> dict:
         "time_zone": user.time_zone,
         "language": user.language,
     }
+
+
+@router.get("/users", response=list[UserRef])
+def users_list(request: HttpRequest) -> list[dict]:
+    """Active users, to pick owners and assignees from (names only: no contact details, no roles)."""
+    users = User.objects.filter(is_active=True).order_by("username")
+    return [{"id": u.pk, "username": u.username, "name": str(u)} for u in users]
+
+
+@router.get("/teams", response=list[TeamOut])
+def teams_list(request: HttpRequest) -> list[Team]:
+    return list(Team.objects.all())
 
 
 @router.get("/tokens", response=list[TokenOut])

@@ -116,6 +116,23 @@ def _narrow(actor: User, queryset: QuerySet[M], *, via: str, write: bool) -> Que
     return queryset if q is None else queryset.filter(q)
 
 
+def readable_via_first(actor: User, queryset: QuerySet[M], *, vias: tuple[str, ...]) -> QuerySet[M]:
+    """Rows readable through the first of ``vias`` that is set on each row.
+
+    For timeline rows that hang off a contact or, failing that, an account: a row with a contact
+    is readable when its contact is; a row without one when its account is.
+    """
+    require_model_perm(actor, queryset.model, "view")
+    condition = Q()
+    unset = Q()
+    for via in vias:
+        related = queryset.model._meta.get_field(via).related_model
+        q = _row_q(actor, related, write=False, prefix=f"{via}__")  # type: ignore[arg-type]
+        condition |= unset & Q(**{f"{via}__isnull": False}) & (q if q is not None else Q())
+        unset &= Q(**{f"{via}__isnull": True})
+    return queryset.filter(condition)
+
+
 def can_read(actor: User, obj: Model) -> bool:
     if not actor.has_perm(f"{obj._meta.app_label}.view_{obj._meta.model_name}"):
         return False

@@ -46,6 +46,12 @@ class UserRef(Schema):
     name: str
 
 
+class TeamOut(Schema):
+    id: int
+    name: str
+    manager_id: int | None
+
+
 class MeOut(Schema):
     id: int
     username: str

@@ -8,7 +8,8 @@ Invariants kept by ``parties.services`` (the only writers):
 * ``Contact.account`` repeats the account of the primary ``AccountMembership``.
 * ``search_text`` holds everything search matches on (names, emails, phone digits, company),
   rebuilt on every write; the search indexes (pg_trgm + tsvector on PostgreSQL, FTS5 on
-  SQLite) are built over it.
+  SQLite) are built over it, plus, on PostgreSQL, a pg_trgm index over a contact's
+  ``first_name || ' ' || last_name`` for typo-tolerant name matching (``parties.search``).
 """
 
 from __future__ import annotations

@@ -1,12 +1,29 @@
 """Typo-tolerant search over ``search_text``, on either database.
 
-* PostgreSQL: a GIN ``pg_trgm`` index answers ``query <% search_text`` (word similarity, so
-  "jonh smiht" finds "john smith") and substring ``ILIKE``; a GIN full-text index over
-  ``to_tsvector('simple', search_text)`` answers whole-word prefix queries. Candidates are
-  ranked by word similarity.
-* SQLite: an FTS5 table with the ``trigram`` tokenizer (kept in step by triggers, see the
-  migration) returns rows sharing trigrams with the query, best first by BM25; they are then
-  re-ranked here by the same word-similarity measure PostgreSQL uses, so results agree.
+A row matches a query when
+
+* its **names** are similar to the query (pg_trgm *word similarity*, so "jonh smiht" finds
+  "john smith"): for a contact its first and last name, for an account its ``search_text``
+  (name, domain, phone digits); the bar depends on the query's length, see
+  ``similarity_threshold``;
+* or the query is a **substring** of ``search_text`` (emails, phone digits, the company of a
+  contact, a fragment of a name);
+* or every query word is the **prefix** of a word of ``search_text``.
+
+Matches are ranked by the word similarity of the query to the whole ``search_text``, best first.
+
+* PostgreSQL: the similarity is answered by a GIN ``pg_trgm`` index (on ``first_name || ' ' ||
+  last_name`` for contacts, migration 0003: a name is a fifth of a contact's ``search_text``,
+  so the index scan and the re-check of its candidates are several times cheaper than over the
+  whole text, and emails and company words no longer bring in loose look-alikes), substrings by
+  the GIN ``pg_trgm`` index on ``search_text`` and word prefixes by its full-text index.
+* SQLite: an FTS5 table with the ``trigram`` tokenizer (kept in step by triggers, see migration
+  0002) returns rows sharing trigrams with the query, best first by BM25; they are then filtered
+  and ranked here by the rules above, with a port of pg_trgm's ``word_similarity``, so both
+  databases agree.
+
+On PostgreSQL ``<%`` compares with the session setting ``pg_trgm.word_similarity_threshold``,
+which search sets (``_set_threshold``); nothing else may change it on the app's connections.
 
 Exact matches on indexed columns (an email, a phone in any format) always rank first. The
 caller's queryset carries the permission filter, so search never shows a row the actor may not
@@ -16,40 +33,110 @@ read.
 from __future__ import annotations
 
 import re
+import struct
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.backends.signals import connection_created
+from django.db.models import BooleanField, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 _WORD = re.compile(r"[\w@.+'-]+", re.UNICODE)
-TRIGRAM_THRESHOLD = 0.35
+_ALNUM = re.compile(r"[^\W_]+")
+TRIGRAM_THRESHOLD = 0.35  # the lowest bar: a short query, where one typo spoils many of its trigrams
 SQLITE_CANDIDATES = 2000
+# Queries whose words are all shorter than a trigram can only be matched by word prefix; such a
+# prefix ("ma") matches a large share of all rows, so only this many are ranked.
+PREFIX_CANDIDATES = 2000
+# The columns whose words are compared for similarity, per table (default: ``search_text``).
+# Must match the expression index of migration 0003.
+NAME_COLUMNS = {"parties_contact": ("first_name", "last_name")}
 
 
 def _words(text: str) -> list[str]:
     return [w.strip(".-'") for w in _WORD.findall(text.lower()) if w.strip(".-'")]
 
 
-def _trigrams(word: str) -> set[str]:
-    padded = f"  {word} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+def _f32(value: float) -> float:
+    """``value`` rounded to a 4-byte float, as pg_trgm computes similarities."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def _pg_trigrams(text: str) -> list[str]:
+    """pg_trgm's trigrams of ``text`` in order: per run of letters and digits, padded ``"  word "``."""
+    grams: list[str] = []
+    for word in _ALNUM.findall(text.lower()):
+        padded = f"  {word} "
+        grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
 
 
 def word_similarity(query: str, text: str) -> float:
-    """pg_trgm's idea in Python: mean over query words of the best trigram overlap in ``text``."""
-    q_words = _words(query)
-    t_words = _words(text)
-    if not q_words or not t_words:
+    """pg_trgm's ``word_similarity(query, text)``, ported from ``calc_word_similarity``.
+
+    The greatest similarity between the query's trigram set and a contiguous run of the text's
+    trigrams: shared / (query's + run's - shared), over runs that start and end on a trigram the
+    query has. SQLite ranks and filters with it, so both databases agree on what matches.
+    """
+    wanted = set(_pg_trigrams(query))
+    grams = _pg_trigrams(text)
+    ulen1 = len(wanted)
+    if not ulen1 or not grams:
         return 0.0
-    t_grams = [_trigrams(w) for w in t_words]
-    total = 0.0
-    for word in q_words:
-        grams = _trigrams(word)
-        best = max(len(grams & other) / len(grams | other) for other in t_grams)
-        if any(w.startswith(word) for w in t_words):
-            best = max(best, 0.9)
-        total += best
-    return total / len(q_words)
+
+    def sml(count: int, ulen2: int) -> float:
+        return _f32(count / (ulen1 + ulen2 - count))
+
+    last: dict[str, int] = {}
+    lower, ulen2, count, best = -1, 0, 0, 0.0
+    for i, gram in enumerate(grams):
+        found = gram in wanted
+        if lower >= 0 or found:
+            if last.get(gram, -1) < 0:
+                ulen2 += 1
+                count += found
+            last[gram] = i
+        if not found:
+            continue
+        if lower == -1:
+            lower, ulen2 = i, 1
+        current = sml(count, ulen2)
+        # Also try moving the start of the run right, for a greater similarity.
+        tmp_count, tmp_ulen2, prev_lower = count, ulen2, lower
+        for tmp_lower in range(lower, i + 1):
+            tmp = sml(tmp_count, tmp_ulen2)
+            if tmp > current:
+                current, ulen2, lower, count = tmp, tmp_ulen2, tmp_lower, tmp_count
+            dropped = grams[tmp_lower]
+            if last.get(dropped, -1) == tmp_lower:
+                tmp_ulen2 -= 1
+                tmp_count -= dropped in wanted
+        best = max(best, current)
+        for tmp_lower in range(prev_lower, lower):
+            dropped = grams[tmp_lower]
+            if last.get(dropped, -1) == tmp_lower:
+                last[dropped] = -1
+    return best
+
+
+def similarity_threshold(text: str) -> float:
+    """The word similarity a row's names need to match ``text``: higher for longer queries.
+
+    One typo (a letter dropped, added, changed or two swapped) costs a name query about four of
+    its trigrams whatever its length, so a long query keeps a high similarity to the name it
+    misspells, while the same bar would let a short one match nothing. Calibrated with pg_trgm
+    on every single-typo variant of 300 demo names (the least similarity seen, by the query's
+    trigram count n = letters + words): two words, n 13-15: 0.50, n >= 16: 0.57; one word,
+    n 11-12: 0.47, n >= 13: 0.53. The bars below leave room for a second typo ("katherin jonson"
+    0.62 for "Katherine Johnson"); short queries keep the lowest bar ("jonh smiht" 0.36 for
+    "John Smith"). A lower bar only lets in weaker look-alikes ("Megan Middleton" for "Megan
+    Johsnton"), and costs time on a large table: the GIN scan must union the posting lists of
+    more of the query's trigrams and re-check more rows.
+    """
+    words = _words(text)
+    grams = sum(len(word) + 1 for word in words)
+    if len(words) >= 2:
+        return 0.5 if grams >= 16 else 0.45 if grams >= 13 else TRIGRAM_THRESHOLD
+    return 0.45 if grams >= 13 else 0.4 if grams >= 11 else TRIGRAM_THRESHOLD
 
 
 def search_ids(queryset: QuerySet[Model], *, query: str, limit: int, exact: Q | None) -> list[int]:
@@ -69,36 +156,77 @@ def search_ids(queryset: QuerySet[Model], *, query: str, limit: int, exact: Q | 
     return ids
 
 
+def _has_trigram(text: str) -> bool:
+    return any(len(word) >= 3 for word in _words(text))
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+def _name_sql(table: str) -> str:
+    columns = NAME_COLUMNS.get(table)
+    if columns is None:
+        return f'"{table}"."search_text"'
+    joined = " || ' ' || ".join(f'("{table}"."{column}")::text' for column in columns)
+    return f"lower(({joined}))"
+
+
+def _forget_threshold(sender: object, connection: object, **kwargs: object) -> None:
+    connection._rapport_trgm_threshold = None  # type: ignore[attr-defined]
+
+
+connection_created.connect(_forget_threshold, dispatch_uid="rapport.parties.search.threshold")
+
+
+def _set_threshold(value: float) -> None:
+    """Set ``pg_trgm.word_similarity_threshold`` for this session, unless it already is.
+
+    Session-level (``set_config(..., false)``), so with persistent connections most searches
+    skip the round trip. Inside a transaction the value would revert on rollback, so it is then
+    always set and not remembered.
+    """
+    setting = f"{value:.2f}"
+    if not connection.in_atomic_block and getattr(connection, "_rapport_trgm_threshold", None) == setting:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [setting])
+    connection._rapport_trgm_threshold = None if connection.in_atomic_block else setting  # type: ignore[attr-defined]
+
+
 def _postgres_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
     table = queryset.model._meta.db_table
+    column = f'"{table}"."search_text"'
     lexemes = [re.sub(r"[^\w]", "", w) for w in _words(text)]
     tsquery = " & ".join(f"{lexeme}:*" for lexeme in lexemes if lexeme)
-    with connection.cursor() as cursor:
-        # Session-level and idempotent: lowers the bar for "similar" from pg_trgm's 0.6 so a
-        # single typo in a short name still matches.
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
-    condition = RawSQL(
-        f'(%s <%% "{table}"."search_text" OR "{table}"."search_text" ILIKE %s'
-        + (
-            f" OR to_tsvector('simple'::regconfig, \"{table}\".\"search_text\") @@ to_tsquery('simple', %s))"
-            if tsquery
-            else ")"
-        ),
-        [text, f"%{_like_escape(text)}%", *([tsquery] if tsquery else [])],
-    )
-    score = RawSQL(f'word_similarity(%s, "{table}"."search_text")', [text])
-    rows = (
-        queryset.annotate(_match=condition, _score=score)
-        .filter(_match=True)
-        .order_by("-_score", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    branches: list[str] = []
+    params: list[str] = []
+    prefix_only = not _has_trigram(text)
+    if not prefix_only:
+        # Both branches need a trigram to use an index (without one, GIN reads all of it).
+        _set_threshold(similarity_threshold(text))
+        branches += [f"%s <%% {_name_sql(table)}", f"{column} ILIKE %s"]
+        params += [text, f"%{_like_escape(text)}%"]
+    if tsquery:
+        branches.append(f"to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple', %s)")
+        params.append(tsquery)
+    if not branches:
+        return []
+    matches = queryset.filter(RawSQL("(" + " OR ".join(branches) + ")", params, output_field=BooleanField()))
+    if prefix_only:
+        # Fetched first, not nested: the SQL above names the table, which a subquery would alias.
+        ids = list(matches.values_list("pk", flat=True)[:PREFIX_CANDIDATES])
+        matches = queryset.model._default_manager.filter(pk__in=ids)
+    score = RawSQL(f"word_similarity(%s, {column})", [text])
+    rows = matches.annotate(_score=score).order_by("-_score", "pk").values_list("pk", flat=True)[:limit]
     return list(rows)
 
 
 def _like_escape(text: str) -> str:
     """Make ``%`` and ``_`` in user input literal in a LIKE pattern (backslash is the escape)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- SQLite --------------------------------------------------------------------------------
 
 
 def _fts_query(text: str) -> str:
@@ -112,19 +240,36 @@ def _fts_query(text: str) -> str:
     return " OR ".join(dict.fromkeys(grams))
 
 
+def _matches(text: str, names: str, search_text: str) -> bool:
+    """The rules of the module docstring, as PostgreSQL applies them."""
+    st_words = _words(search_text)
+    if all(any(w.startswith(q) for w in st_words) for q in _words(text)):
+        return True
+    if not _has_trigram(text):
+        return False
+    return text in search_text or word_similarity(text, names) >= similarity_threshold(text)
+
+
 def _sqlite_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
     model = queryset.model
     table = model._meta.db_table
+    name_columns = NAME_COLUMNS.get(table, ())
     match = _fts_query(text)
     if match:
         candidates = RawSQL(
             f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s ORDER BY rank LIMIT {SQLITE_CANDIDATES}",
             [match],
         )
-        rows = queryset.filter(pk__in=candidates).values_list("pk", "search_text")
+        rows = queryset.filter(pk__in=candidates)
     else:  # only words shorter than a trigram: a prefix scan is all that can be done
-        rows = queryset.filter(search_text__startswith=text).values_list("pk", "search_text")[:SQLITE_CANDIDATES]
-    scored = [(word_similarity(text, search_text), pk) for pk, search_text in rows]
-    scored = [item for item in scored if item[0] >= TRIGRAM_THRESHOLD]
+        prefix = Q()
+        for word in _words(text):
+            prefix &= Q(search_text__startswith=word) | Q(search_text__contains=f" {word}")
+        rows = queryset.filter(prefix)[:PREFIX_CANDIDATES]
+    scored = []
+    for pk, search_text, *names in rows.values_list("pk", "search_text", *name_columns):
+        name_text = " ".join(n for n in names if n).lower() if name_columns else search_text
+        if _matches(text, name_text, search_text):
+            scored.append((word_similarity(text, search_text), pk))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [pk for _score, pk in scored[:limit]]

@@ -162,25 +162,36 @@ def _baseline_360(raw: Any, contact_id: int) -> None:
 
 
 def _baseline_search(raw: Any, query: str, owner_id: int, team_id: int | None) -> None:
-    """The trigram searches ``parties.search`` runs, contacts then accounts, with the rep's row filter.
+    """The searches ``parties.search`` runs, contacts then accounts, with the rep's row filter.
 
-    Similar names (contacts: the name expression of the trigram index of migration 0003), or a
-    substring or word prefixes of ``search_text``; ranked by similarity to ``search_text``.
+    Contacts: the dictionary words within one edit of each query word (migration 0004), then
+    names holding one of them for every word (the name-words GIN index), or a substring or word
+    prefixes of ``search_text``. Accounts: word similarity of ``search_text`` (trigram index).
+    Both ranked by similarity to ``search_text``.
     """
+    from rapport.parties.search import deletions, within_one_edit
+
     text = query.lower()
-    tsquery = " & ".join(f"{word}:*" for word in text.split())
-    names = {
-        "parties_contact": "lower((first_name::text || ' ' || last_name::text))",
-        "parties_account": "search_text",
-    }
-    for table, name in names.items():
-        raw.execute(
-            f"SELECT id FROM {table} WHERE (owner_id = %s OR team_id = %s) "
-            f"AND (%s <%% {name} OR search_text ILIKE %s "
-            "OR to_tsvector('simple'::regconfig, search_text) @@ to_tsquery('simple', %s)) "
-            "ORDER BY word_similarity(%s, search_text) DESC, id LIMIT 10",
-            [owner_id, team_id, text, f"%{text}%", tsquery, text],
-        ).fetchall()
+    words = text.split()
+    tsquery = " & ".join(f"{word}:*" for word in words)
+    variants = sorted(set().union(*(deletions(word) for word in words)))
+    known = raw.execute("SELECT variant, word FROM parties_nameword WHERE variant = ANY(%s)", [variants]).fetchall()
+    near = [sorted({w for v, w in known if v in deletions(word) and within_one_edit(word, w)}) for word in words]
+    names = " AND ".join(["parties_name_words(first_name, last_name) && %s::text[]"] * len(near))
+    raw.execute(
+        "SELECT id FROM parties_contact WHERE (owner_id = %s OR team_id = %s) "
+        f"AND (({names}) OR search_text ILIKE %s "
+        "OR to_tsvector('simple'::regconfig, search_text) @@ to_tsquery('simple', %s)) "
+        "ORDER BY word_similarity(%s, search_text) DESC, id LIMIT 10",
+        [owner_id, team_id, *near, f"%{text}%", tsquery, text],
+    ).fetchall()
+    raw.execute(
+        "SELECT id FROM parties_account WHERE (owner_id = %s OR team_id = %s) "
+        "AND (%s <%% search_text OR search_text ILIKE %s "
+        "OR to_tsvector('simple'::regconfig, search_text) @@ to_tsquery('simple', %s)) "
+        "ORDER BY word_similarity(%s, search_text) DESC, id LIMIT 10",
+        [owner_id, team_id, text, f"%{text}%", tsquery, text],
+    ).fetchall()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ rapport demo [--contacts N ...]                          load the demo data set
 rapport import contacts|accounts FILE [options]          import a file
 rapport export contacts|accounts --format csv|vcard|parquet --output PATH
 rapport createuser USERNAME --role ROLE [--team NAME]    add a user
+rapport resolve FILE.csv --id-column ID --output OUT.csv  cluster the duplicate people in a CSV file
 rapport <any manage.py command>                          e.g. migrate, shell, check
 """
 
@@ -16,7 +17,8 @@ import os
 import subprocess
 import sys
 
-_ALIASES = {"import": "rapport_import", "export": "rapport_export", "createuser": "rapport_createuser"}
+_ALIASES = {"import": "rapport_import", "export": "rapport_export", "createuser": "rapport_createuser",
+            "resolve": "rapport_resolve"}
 
 
 def _manage(argv: list[str]) -> None:

@@ -163,3 +163,97 @@ def test_the_session_threshold_follows_the_query_after_a_rollback(rep, people) -
     assert setting() == 0.5
     assert _names(search_all(actor=rep, query="thorntn")) == ["Margaret Thornton"]
     assert setting() == 0.35
+
+
+# --- contacts: every word within one edit of a name word ------------------------------------
+
+
+def _osa(a: str, b: str) -> int:
+    """Reference: optimal-string-alignment distance by dynamic programming."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def test_within_one_edit_agrees_with_the_edit_distance() -> None:
+    import random
+
+    from rapport.parties.search import within_one_edit
+
+    rng = random.Random(7)
+    fixed = ["johnston", "johsnton", "jonh", "john", "megan", "meghan", "ann", "anna", "dan", "zoë", "zoe", "a", ""]
+    pairs = [(a, b) for a in fixed for b in fixed]
+    for _ in range(3000):  # random near and far pairs
+        word = "".join(rng.choice("abcn") for _ in range(rng.randint(0, 6)))
+        other = list(word)
+        for _edit in range(rng.randint(0, 2)):
+            op, at = rng.randint(0, 3), rng.randint(0, max(0, len(other) - 1))
+            if op == 0 and other:
+                del other[at]
+            elif op == 1:
+                other.insert(at, rng.choice("abcn"))
+            elif op == 2 and other:
+                other[at] = rng.choice("abcn")
+            elif len(other) > 1 and at + 1 < len(other):
+                other[at], other[at + 1] = other[at + 1], other[at]
+        pairs.append((word, "".join(other)))
+    assert all(within_one_edit(a, b) == (_osa(a, b) <= 1) for a, b in pairs)
+
+
+def test_deletions_of_both_words_meet_exactly_when_one_edit_apart() -> None:
+    from rapport.parties.search import deletions
+
+    assert deletions("jonh") & deletions("john")  # swapped neighbours share "jon"/"joh"
+    assert deletions("megan") & deletions("meagan")  # one letter more
+    assert {"megan", "egan", "mgan", "mean", "megn", "mega"} == deletions("megan")
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("Smith John", ["John Smith"]),  # any order
+        ("jonh smiht", ["John Smith"]),  # a swap in each word
+        ("jon smith", ["John Smith"]),  # a letter dropped
+        ("joohn smith", ["John Smith"]),  # a letter added
+        ("j smith", ["John Smith", "Joanna Smithers"]),  # an initial, a prefix: both words begin hers
+        ("jhon smtih", ["John Smith"]),
+        ("jnoh smith", []),  # two swaps in one word is two edits
+        ("john smyth", ["John Smith"]),
+        ("O'Brien", ["Zoë O'Brien"]),
+        ("zoe obrien", ["Zoë O'Brien"]),  # "obrien" is one letter more than "brien"
+        ("zoe obrain", []),  # two edits from "brien"
+        ("zoe brien", ["Zoë O'Brien"]),
+    ],
+)
+def test_contact_names_match_word_by_word_within_one_edit(rep, query: str, found: list[str]) -> None:
+    contact_create(actor=rep, data={"first_name": "John", "last_name": "Smith"})
+    contact_create(actor=rep, data={"first_name": "Zoë", "last_name": "O'Brien"})
+    contact_create(actor=rep, data={"first_name": "Joanna", "last_name": "Smithers"})
+    assert _names(search_all(actor=rep, query=query)) == found
+
+
+def test_renamed_and_imported_contacts_are_found_with_a_typo(rep, settings, tmp_path) -> None:
+    from rapport.parties.imports.services import import_job_configure, import_job_create, import_run
+    from rapport.parties.services import contact_update
+
+    settings.RAPPORT_IMPORT_DIR = tmp_path / "imports"
+    ada = contact_create(actor=rep, data={"first_name": "Ada", "last_name": "Lovelace"})
+    contact_update(actor=rep, contact=ada, data={"last_name": "Byron"}, expected_version=1)
+    assert _names(search_all(actor=rep, query="ada bryon")) == ["Ada Byron"]
+
+    source = tmp_path / "people.csv"
+    source.write_text("first_name,last_name,email\nGrace,Hopper,grace@example.test\nAlan,Turing,alan@example.test\n")
+    job = import_job_create(actor=rep, kind="contacts", path=source, original_name="people.csv", mode="upsert")
+    import_job_configure(actor=rep, job=job, mapping=job.mapping, match_key="email", mode="upsert")
+    assert import_run(job_id=job.pk).created_count == 2
+    assert _names(search_all(actor=rep, query="grace hoper")) == ["Grace Hopper"]
+    assert _names(search_all(actor=rep, query="alan truing")) == ["Alan Turing"]

@@ -115,44 +115,21 @@ def attachment_out(item: Attachment) -> dict[str, Any]:
 
 
 def _entry_out(entry: selectors.TimelineEntry) -> dict[str, Any]:
-    item = entry.item
-    base: dict[str, Any] = {"kind": entry.kind, "at": entry.at, "id": item.pk}
+    out: dict[str, Any] = {"kind": entry.kind, "at": entry.at, "id": entry.id, "body": entry.body, "by": entry.by}
     if entry.kind == "interaction":
-        return {
-            **base,
-            "title": item.subject or item.get_channel_display(),
-            "body": item.body[:2000],
-            "channel": item.channel,
-            "direction": item.direction,
-            "outcome": item.outcome,
-            "by": str(item.owner) if item.owner_id else None,
-        }
-    if entry.kind == "note":
-        return {
-            **base,
-            "title": "Note",
-            "body": item.body[:2000],
-            "by": str(item.created_by) if item.created_by_id else None,
-        }
-    if entry.kind == "task":
-        return {
-            **base,
-            "title": item.title,
-            "body": item.description[:2000],
-            "done": item.done_at is not None,
-            "by": str(item.assignee) if item.assignee_id else None,
-        }
-    return {
-        **base,
-        "title": item.name,
-        "body": "",
-        "url": reverse("api:attachments_download", args=[item.pk]),
-        "by": str(item.created_by) if item.created_by_id else None,
-    }
+        out.update(title=entry.title or entry.channel_label, channel=entry.channel, direction=entry.direction,
+                   outcome=entry.outcome)
+    elif entry.kind == "note":
+        out["title"] = "Note"
+    elif entry.kind == "task":
+        out.update(title=entry.title, done=entry.is_done)
+    else:
+        out.update(title=entry.title, url=reverse("api:attachments_download", args=[entry.id]))
+    return out
 
 
 def _timeline_out(party: Contact | Account, channel: list[str], cursor: str | None, limit: int) -> dict[str, Any]:
-    page = selectors.timeline(party=party, channels=channel or None, cursor=cursor, limit=limit)
+    page = selectors.timeline(party=party, channels=channel or None, cursor=cursor, limit=limit, body_chars=2000)
     return {"items": [_entry_out(e) for e in page.entries], "next": page.next_cursor}
 
 
@@ -171,17 +148,8 @@ def _sections() -> dict[str, Any]:
 @router.get("/contacts/{contact_id}/360", response=Party360Out)
 def contact_360(request: HttpRequest, contact_id: Id, limit: Limit = 25) -> dict[str, Any]:
     """Everything about one contact: profile, merged timeline (first page), open tasks, colleagues."""
-    contact = party_selectors.contact_get(actor=request.user, contact_id=contact_id)
-    related = []
-    if contact.account_id:
-        colleagues = (
-            party_selectors.contact_queryset(actor=request.user)
-            .filter(account_id=contact.account_id)
-            .exclude(pk=contact.pk)
-            .select_related("account")
-            .order_by("last_name", "first_name", "id")[:20]
-        )
-        related = [contact_list_item(c) for c in colleagues]
+    contact = party_selectors.contact_get(actor=request.user, contact_id=contact_id, related=("account",))
+    related = [contact_list_item(c) for c in party_selectors.contact_colleagues(actor=request.user, contact=contact)]
     return {
         "type": "contact",
         "profile": contact_out(contact),

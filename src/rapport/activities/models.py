@@ -25,8 +25,15 @@ _HAS_PARTY = Q(contact__isnull=False) | Q(account__isnull=False)
 
 
 class PartyLinkedModel(TimestampedModel):
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # No single-column index on the party: each subclass indexes (party, time desc, id desc),
+    # which serves every lookup by party. A second, narrower index made PostgreSQL's planner
+    # read a long history through it and sort, instead of reading one page in order.
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     related_id = models.BigIntegerField(null=True, blank=True)
 

@@ -63,11 +63,11 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> set[str]:
-        cached = getattr(self, "_role_names", None)
-        if cached is None:
-            cached = set(self.groups.values_list("name", flat=True))
-            self._role_names = cached
-        return cached
+        if getattr(self, "_role_names", None) is None:
+            from rapport.core.access import access_profile_load
+
+            access_profile_load(self)  # roles, permissions and managed teams in one query
+        return self._role_names  # type: ignore[no-any-return]
 
     @property
     def is_administrator(self) -> bool:

@@ -59,11 +59,11 @@ def visibility_cache_clear() -> None:
 
 
 def managed_team_ids(actor: User) -> list[int]:
-    cached = getattr(actor, "_managed_team_ids", None)
-    if cached is None:
-        cached = list(actor.managed_teams.values_list("id", flat=True))
-        actor._managed_team_ids = cached
-    return cached
+    if getattr(actor, "_managed_team_ids", None) is None:
+        from rapport.core.access import access_profile_load
+
+        access_profile_load(actor)  # with the roles and permissions, in one query
+    return actor._managed_team_ids  # type: ignore[no-any-return]
 
 
 def _row_q(actor: User, model: type[Model], *, write: bool, prefix: str = "") -> Q | None:

@@ -20,6 +20,7 @@ from rapport.core.errors import ValidationFailed
 from rapport.core.pagination import keyset_page
 from rapport.core.schemas import AuditEventOut, Id, Limit, Version, audit_out
 from rapport.parties import selectors, services
+from rapport.parties.details import account_details, contact_details
 from rapport.parties.models import Account, Contact
 from rapport.parties.schemas import (
     AccountCreateIn,
@@ -35,22 +36,7 @@ from rapport.parties.schemas import (
 
 router = Router(tags=["accounts and contacts"])
 
-_CONTACT_LIST_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "account_id",
-    "account__name",
-    "lifecycle_stage",
-    "owner_id",
-    "team_id",
-    "updated_at",
-    "created_at",
-    "version",
-)
+_CONTACT_LIST_COLUMNS = selectors.CONTACT_LIST_COLUMNS
 _ACCOUNT_LIST_COLUMNS = (
     "id",
     "name",
@@ -152,7 +138,7 @@ def contact_list_item(contact: Contact) -> dict[str, Any]:
 
 
 def contact_out(contact: Contact) -> dict[str, Any]:
-    memberships = contact.memberships.select_related("account")
+    details = contact_details(contact.pk)
     return {
         **contact_list_item(contact),
         "birthday": contact.birthday,
@@ -162,14 +148,7 @@ def contact_out(contact: Contact) -> dict[str, Any]:
         "source": contact.source,
         "external_id": contact.external_id,
         "reports_to_id": contact.reports_to_id,
-        "emails": list(contact.emails.values("email", "kind", "is_primary")),
-        "phones": list(contact.phones.values("number", "kind", "is_primary")),
-        "addresses": list(contact.addresses.values("id", "kind", "street", "city", "region", "postal_code", "country")),
-        "memberships": [
-            {"account_id": m.account_id, "account_name": m.account.name, "role": m.role, "is_primary": m.is_primary}
-            for m in memberships
-        ],
-        "tags": sorted(contact.tags.values_list("name", flat=True)),
+        **details,
         "custom": contact.custom,
         "created_at": contact.created_at,
         "created_by_id": contact.created_by_id,
@@ -203,7 +182,7 @@ def contacts_create(request: HttpRequest, payload: ContactCreateIn, response: Ht
 
 @router.get("/contacts/{contact_id}", response=ContactOut, url_name="contacts_get")
 def contacts_get(request: HttpRequest, contact_id: Id, response: HttpResponse) -> dict[str, Any]:
-    contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
+    contact = selectors.contact_get(actor=request.user, contact_id=contact_id, related=("account",))
     _with_etag(response, contact)
     return contact_out(contact)
 
@@ -301,8 +280,7 @@ def account_out(account: Account) -> dict[str, Any]:
         "phone": account.phone,
         "description": account.description,
         "external_id": account.external_id,
-        "tags": sorted(account.tags.values_list("name", flat=True)),
-        "addresses": list(account.addresses.values("id", "kind", "street", "city", "region", "postal_code", "country")),
+        **account_details(account.pk),
         "custom": account.custom,
         "created_at": account.created_at,
         "created_by_id": account.created_by_id,

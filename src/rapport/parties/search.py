@@ -2,25 +2,32 @@
 
 A row matches a query when
 
-* its **names** are similar to the query (pg_trgm *word similarity*, so "jonh smiht" finds
-  "john smith"): for a contact its first and last name, for an account its ``search_text``
-  (name, domain, phone digits); the bar depends on the query's length, see
-  ``similarity_threshold``;
+* its **names** match the query: for a **contact**, every query word of three or more letters
+  is within one edit (a letter inserted, dropped, changed, or two neighbours swapped) of a
+  word of its first or last name, in any order, and every shorter query word begins one
+  ("jonh smiht" and "smith john" find "John Smith"; "Megan Johsnton" finds "Megan Johnston"
+  but not "Megan Middleton" nor "Meghan Johnstone", two edits away); for an **account**, its
+  ``search_text`` (name, domain, phone digits) is similar to the query by pg_trgm *word
+  similarity*, with a bar that rises with the query's length (``similarity_threshold``);
 * or the query is a **substring** of ``search_text`` (emails, phone digits, the company of a
   contact, a fragment of a name);
 * or every query word is the **prefix** of a word of ``search_text``.
 
 Matches are ranked by the word similarity of the query to the whole ``search_text``, best first.
 
-* PostgreSQL: the similarity is answered by a GIN ``pg_trgm`` index (on ``first_name || ' ' ||
-  last_name`` for contacts, migration 0003: a name is a fifth of a contact's ``search_text``,
-  so the index scan and the re-check of its candidates are several times cheaper than over the
-  whole text, and emails and company words no longer bring in loose look-alikes), substrings by
-  the GIN ``pg_trgm`` index on ``search_text`` and word prefixes by its full-text index.
+* PostgreSQL: contacts' name words are answered by a GIN index over the words of each name,
+  asked for the exact words within one edit of each query word; those come from the small
+  dictionary ``parties_nameword`` of every name word under each of its one-letter deletions
+  (migration 0004; a query word's own deletions find every word within one edit of it).
+  Reading a few exact posting lists replaces a trigram scan that merged the longest posting
+  lists of a million names. Accounts use a GIN ``pg_trgm`` index on ``search_text``;
+  substrings its trigram index and word prefixes its full-text index.
 * SQLite: an FTS5 table with the ``trigram`` tokenizer (kept in step by triggers, see migration
-  0002) returns rows sharing trigrams with the query, best first by BM25; they are then filtered
-  and ranked here by the rules above, with a port of pg_trgm's ``word_similarity``, so both
-  databases agree.
+  0002) returns rows sharing trigrams with the query, best first by BM25, and, for contacts, an
+  FTS5 table of name words (0004) those holding a word within one edit of each query word (it
+  is asked for every such string over the query's letters and a-z, 0-9; accents are folded);
+  they are then filtered and ranked here by the rules above (with a port of pg_trgm's
+  ``word_similarity``), so both databases agree.
 
 On PostgreSQL ``<%`` compares with the session setting ``pg_trgm.word_similarity_threshold``,
 which search sets (``_set_threshold``); nothing else may change it on the app's connections.
@@ -34,6 +41,8 @@ from __future__ import annotations
 
 import re
 import struct
+import unicodedata
+from typing import Any
 
 from django.db import connection
 from django.db.backends.signals import connection_created
@@ -47,9 +56,14 @@ SQLITE_CANDIDATES = 2000
 # Queries whose words are all shorter than a trigram can only be matched by word prefix; such a
 # prefix ("ma") matches a large share of all rows, so only this many are ranked.
 PREFIX_CANDIDATES = 2000
-# The columns whose words are compared for similarity, per table (default: ``search_text``).
-# Must match the expression index of migration 0003.
+# Tables searched by the words of their names (the rest by trigram similarity of
+# ``search_text``), and those name columns. Must match ``parties_name_words`` of migration 0004.
 NAME_COLUMNS = {"parties_contact": ("first_name", "last_name")}
+# Name words shorter than this are matched by prefix only: one edit of a two-letter word is
+# almost any two-letter word.
+MIN_FUZZY_WORD = 3
+NAMES_FTS = "parties_contact_names"  # SQLite: the FTS5 table of contacts' name words (0004)
+_EDIT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _words(text: str) -> list[str]:
@@ -68,6 +82,48 @@ def _pg_trigrams(text: str) -> list[str]:
         padded = f"  {word} "
         grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words of a name as migration 0004 splits them: lower-cased runs of letters and digits."""
+    return _ALNUM.findall(text.lower())
+
+
+def deletions(word: str) -> set[str]:
+    """``word`` and every string made by deleting one of its characters."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Optimal-string-alignment distance at most one: equal, or one insert, delete, change or swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diffs) == 1:
+            return True
+        i = diffs[0]
+        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def names_match(text: str, names: str) -> bool:
+    """The contact name rule of the module docstring (``text`` has a word of three letters or more)."""
+    tokens = name_tokens(names)
+    words = name_tokens(text)
+    for word in words:
+        if len(word) >= MIN_FUZZY_WORD:
+            if not any(within_one_edit(word, token) for token in tokens):
+                return False
+        elif not any(token.startswith(word) for token in tokens):
+            return False
+    return any(len(word) >= MIN_FUZZY_WORD for word in words)
 
 
 def word_similarity(query: str, text: str) -> float:
@@ -163,12 +219,48 @@ def _has_trigram(text: str) -> bool:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-def _name_sql(table: str) -> str:
-    columns = NAME_COLUMNS.get(table)
-    if columns is None:
-        return f'"{table}"."search_text"'
-    joined = " || ' ' || ".join(f'("{table}"."{column}")::text' for column in columns)
-    return f"lower(({joined}))"
+def _name_words_sql(table: str) -> str:
+    """The indexed expression of migration 0004 over ``table``'s name columns."""
+    first, last = NAME_COLUMNS[table]
+    return f'parties_name_words("{table}"."{first}", "{table}"."{last}")'
+
+
+def _known_words_within_one_edit(words: list[str]) -> dict[str, list[str]] | None:
+    """For each query word, the name words in the dictionary within one edit of it.
+
+    ``None`` when some word has none: then no name can match every word.
+    """
+    wanted = sorted(set().union(*(deletions(word) for word in words)))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT variant, word FROM parties_nameword WHERE variant = ANY(%s)", [wanted])
+        rows = cursor.fetchall()
+    found: dict[str, list[str]] = {}
+    for word in words:
+        own = deletions(word)
+        near = sorted({known for variant, known in rows if variant in own and within_one_edit(word, known)})
+        if not near:
+            return None
+        found[word] = near
+    return found
+
+
+def _name_branch(table: str, text: str) -> tuple[str, list[Any]] | None:
+    """SQL (and parameters) for "every query word matches a word of the contact's name"."""
+    words = name_tokens(text)
+    fuzzy = [word for word in words if len(word) >= MIN_FUZZY_WORD]
+    if not fuzzy:
+        return None
+    near = _known_words_within_one_edit(list(dict.fromkeys(fuzzy)))
+    if near is None:
+        return None
+    expression = _name_words_sql(table)
+    conditions = [f"{expression} && %s::text[]" for _word in near]
+    params: list[Any] = list(near.values())
+    for word in words:
+        if len(word) < MIN_FUZZY_WORD:
+            conditions.append(f"EXISTS (SELECT 1 FROM unnest({expression}) AS w(word) WHERE w.word LIKE %s)")
+            params.append(f"{_like_escape(word)}%")
+    return "(" + " AND ".join(conditions) + ")", params
 
 
 def _forget_threshold(sender: object, connection: object, **kwargs: object) -> None:
@@ -199,13 +291,21 @@ def _postgres_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]
     lexemes = [re.sub(r"[^\w]", "", w) for w in _words(text)]
     tsquery = " & ".join(f"{lexeme}:*" for lexeme in lexemes if lexeme)
     branches: list[str] = []
-    params: list[str] = []
+    params: list[Any] = []
     prefix_only = not _has_trigram(text)
     if not prefix_only:
         # Both branches need a trigram to use an index (without one, GIN reads all of it).
-        _set_threshold(similarity_threshold(text))
-        branches += [f"%s <%% {_name_sql(table)}", f"{column} ILIKE %s"]
-        params += [text, f"%{_like_escape(text)}%"]
+        if table in NAME_COLUMNS:
+            names = _name_branch(table, text)
+            if names is not None:
+                branches.append(names[0])
+                params += names[1]
+        else:
+            _set_threshold(similarity_threshold(text))
+            branches.append(f"%s <%% {column}")
+            params.append(text)
+        branches.append(f"{column} ILIKE %s")
+        params.append(f"%{_like_escape(text)}%")
     if tsquery:
         branches.append(f"to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple', %s)")
         params.append(tsquery)
@@ -240,14 +340,52 @@ def _fts_query(text: str) -> str:
     return " OR ".join(dict.fromkeys(grams))
 
 
-def _matches(text: str, names: str, search_text: str) -> bool:
-    """The rules of the module docstring, as PostgreSQL applies them."""
+def _fold(word: str) -> str:
+    """Lower case without accents, as FTS5's ``unicode61 remove_diacritics 2`` tokenizer folds."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _one_edit_strings(word: str) -> set[str]:
+    """Every string within one edit of ``word``, inserting or changing only letters it or a-z/0-9 has."""
+    alphabet = set(_EDIT_ALPHABET) | set(word)
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {word}
+    for head, tail in splits:
+        found.update(head + letter + tail for letter in alphabet)
+        if tail:
+            found.add(head + tail[1:])
+            found.update(head + letter + tail[1:] for letter in alphabet)
+        if len(tail) > 1:
+            found.add(head + tail[1] + tail[0] + tail[2:])
+    return found
+
+
+def _names_fts_query(text: str) -> str | None:
+    """An FTS5 query for names with a word within one edit of every query word (prefix if short)."""
+    words = [_fold(word) for word in name_tokens(text)]
+    if not any(len(word) >= MIN_FUZZY_WORD for word in words):
+        return None
+    groups = []
+    for word in words:
+        if len(word) >= MIN_FUZZY_WORD:
+            groups.append("(" + " OR ".join(f'"{s}"' for s in sorted(_one_edit_strings(word)) if s) + ")")
+        else:
+            groups.append(f'"{word}"*')
+    return " AND ".join(groups)
+
+
+def _matches(text: str, names: str | None, search_text: str) -> bool:
+    """The rules of the module docstring, as PostgreSQL applies them (``names``: a contact's)."""
     st_words = _words(search_text)
     if all(any(w.startswith(q) for w in st_words) for q in _words(text)):
         return True
     if not _has_trigram(text):
         return False
-    return text in search_text or word_similarity(text, names) >= similarity_threshold(text)
+    if text in search_text:
+        return True
+    if names is not None:
+        return names_match(text, names)
+    return word_similarity(text, search_text) >= similarity_threshold(text)
 
 
 def _sqlite_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
@@ -260,7 +398,14 @@ def _sqlite_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
             f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s ORDER BY rank LIMIT {SQLITE_CANDIDATES}",
             [match],
         )
-        rows = queryset.filter(pk__in=candidates)
+        found = Q(pk__in=candidates)
+        names_match_query = _names_fts_query(text) if name_columns else None
+        if names_match_query:
+            found |= Q(pk__in=RawSQL(
+                f"SELECT rowid FROM {NAMES_FTS} WHERE {NAMES_FTS} MATCH %s LIMIT {SQLITE_CANDIDATES}",
+                [names_match_query],
+            ))
+        rows = queryset.filter(found)
     else:  # only words shorter than a trigram: a prefix scan is all that can be done
         prefix = Q()
         for word in _words(text):
@@ -268,7 +413,7 @@ def _sqlite_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
         rows = queryset.filter(prefix)[:PREFIX_CANDIDATES]
     scored = []
     for pk, search_text, *names in rows.values_list("pk", "search_text", *name_columns):
-        name_text = " ".join(n for n in names if n).lower() if name_columns else search_text
+        name_text = " ".join(n for n in names if n) if name_columns else None
         if _matches(text, name_text, search_text):
             scored.append((word_similarity(text, search_text), pk))
     scored.sort(key=lambda item: (-item[0], item[1]))

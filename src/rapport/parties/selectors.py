@@ -204,11 +204,31 @@ def contact_list(*, actor: User, filters: ContactFilters) -> QuerySet[Contact]:
     return qs.filter(_custom_q(Contact, f.custom))
 
 
-def contact_get(*, actor: User, contact_id: Any) -> Contact:
-    return permissions.get_readable(
-        actor,
-        Contact.objects.select_related("account", "owner", "team", "reports_to", "created_by"),
-        contact_id,
+CONTACT_RELATED = ("account", "owner", "team", "reports_to", "created_by")
+# The columns a row of a contact list shows (list pages, the list API, colleagues on a 360).
+CONTACT_LIST_COLUMNS = (
+    "id", "first_name", "last_name", "title", "email", "phone", "account_id", "account__name", "lifecycle_stage",
+    "owner_id", "team_id", "updated_at", "created_at", "version",
+)
+
+
+def contact_get(*, actor: User, contact_id: Any, related: tuple[str, ...] = CONTACT_RELATED) -> Contact:
+    """The contact if ``actor`` may read it, else ``NotFound``; ``related`` are joined in (the API
+    needs only the account; each join costs the ORM time to compile, not the database)."""
+    return permissions.get_readable(actor, Contact.objects.select_related(*related), contact_id)
+
+
+def contact_colleagues(*, actor: User, contact: Contact, limit: int = 20) -> list[Contact]:
+    """Other contacts of the contact's primary account that ``actor`` may read, by name."""
+    if not contact.account_id:
+        return []
+    return list(
+        contact_queryset(actor=actor)
+        .filter(account_id=contact.account_id)
+        .exclude(pk=contact.pk)
+        .select_related("account")
+        .only(*CONTACT_LIST_COLUMNS)
+        .order_by("last_name", "first_name", "id")[:limit]
     )
 
 

@@ -54,8 +54,11 @@ _ALNUM = re.compile(r"[^\W_]+")
 TRIGRAM_THRESHOLD = 0.35  # the lowest bar: a short query, where one typo spoils many of its trigrams
 SQLITE_CANDIDATES = 2000
 # Queries whose words are all shorter than a trigram can only be matched by word prefix; such a
-# prefix ("ma") matches a large share of all rows, so only this many are ranked.
+# prefix ("ma") matches a large share of all rows, so only this many are ranked (SQLite).
 PREFIX_CANDIDATES = 2000
+# PostgreSQL: the most rows of each kind of match (names, substring, word prefixes) that are
+# ranked. A query matching more ("gmail.com") is too broad for its order to mean much.
+RANK_CANDIDATES = 1000
 # Tables searched by the words of their names (the rest by trigram similarity of
 # ``search_text``), and those name columns. Must match ``parties_name_words`` of migration 0004.
 NAME_COLUMNS = {"parties_contact": ("first_name", "last_name")}
@@ -286,39 +289,49 @@ def _set_threshold(value: float) -> None:
 
 
 def _postgres_ids(queryset: QuerySet[Model], text: str, limit: int) -> list[int]:
+    """Ids of the best matches: each kind of match gathers at most ``RANK_CANDIDATES`` rows, and only
+    those are ranked, so a query that matches half the table ("gmail.com") costs what a narrow one does."""
     table = queryset.model._meta.db_table
     column = f'"{table}"."search_text"'
     lexemes = [re.sub(r"[^\w]", "", w) for w in _words(text)]
     tsquery = " & ".join(f"{lexeme}:*" for lexeme in lexemes if lexeme)
-    branches: list[str] = []
-    params: list[Any] = []
-    prefix_only = not _has_trigram(text)
-    if not prefix_only:
-        # Both branches need a trigram to use an index (without one, GIN reads all of it).
+    # (SQL, params) per kind of match, the likeliest to be what the user meant first.
+    kinds: list[tuple[str, list[Any]]] = []
+    if _has_trigram(text):
+        # These need a trigram to use an index (without one, GIN reads all of it).
         if table in NAME_COLUMNS:
             names = _name_branch(table, text)
             if names is not None:
-                branches.append(names[0])
-                params += names[1]
+                kinds.append(names)
         else:
             _set_threshold(similarity_threshold(text))
-            branches.append(f"%s <%% {column}")
-            params.append(text)
-        branches.append(f"{column} ILIKE %s")
-        params.append(f"%{_like_escape(text)}%")
+            kinds.append((f"%s <%% {column}", [text]))
+        kinds.append((f"{column} ILIKE %s", [f"%{_like_escape(text)}%"]))
     if tsquery:
-        branches.append(f"to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple', %s)")
-        params.append(tsquery)
-    if not branches:
+        kinds.append((f"to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple', %s)", [tsquery]))
+    candidates: dict[int, None] = {}
+    for sql, params in kinds:
+        # Fetched, not nested: the SQL names the table, which a subquery would alias.
+        candidates.update(dict.fromkeys(_first_ids(queryset.filter(RawSQL(sql, params, output_field=BooleanField())))))
+    if not candidates:
         return []
-    matches = queryset.filter(RawSQL("(" + " OR ".join(branches) + ")", params, output_field=BooleanField()))
-    if prefix_only:
-        # Fetched first, not nested: the SQL above names the table, which a subquery would alias.
-        ids = list(matches.values_list("pk", flat=True)[:PREFIX_CANDIDATES])
-        matches = queryset.model._default_manager.filter(pk__in=ids)
     score = RawSQL(f"word_similarity(%s, {column})", [text])
-    rows = matches.annotate(_score=score).order_by("-_score", "pk").values_list("pk", flat=True)[:limit]
-    return list(rows)
+    ranked = queryset.model._default_manager.filter(pk__in=list(candidates)).annotate(_score=score)
+    return list(ranked.order_by("-_score", "pk").values_list("pk", flat=True)[:limit])
+
+
+def _first_ids(queryset: QuerySet[Model]) -> list[int]:
+    """At most ``RANK_CANDIDATES`` ids of ``queryset``'s rows, in no particular order.
+
+    The query is a ``MATERIALIZED`` CTE with the ``LIMIT`` outside: planned with the limit, a
+    match PostgreSQL cannot estimate (a prepared ``&&`` over name words) looks cheapest as a
+    sequential scan that stops early, and a rare name then reads the whole table. The CTE is
+    planned for all its rows (the index), and still read only until the limit.
+    """
+    sql, params = queryset.order_by().values_list("pk", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH found AS MATERIALIZED ({sql}) SELECT * FROM found LIMIT {RANK_CANDIDATES}", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _like_escape(text: str) -> str:

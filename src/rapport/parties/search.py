@@ -122,7 +122,8 @@ def names_match(text: str, names: str) -> bool:
     words = name_tokens(text)
     for word in words:
         if len(word) >= MIN_FUZZY_WORD:
-            if not any(within_one_edit(word, token) for token in tokens):
+            # Name words shorter than MIN_FUZZY_WORD are not in PostgreSQL's dictionary either.
+            if not any(len(token) >= MIN_FUZZY_WORD and within_one_edit(word, token) for token in tokens):
                 return False
         elif not any(token.startswith(word) for token in tokens):
             return False

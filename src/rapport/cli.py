@@ -7,6 +7,7 @@ rapport import contacts|accounts FILE [options]          import a file
 rapport export contacts|accounts --format csv|vcard|parquet --output PATH
 rapport createuser USERNAME --role ROLE [--team NAME]    add a user
 rapport resolve FILE.csv --id-column ID --output OUT.csv  cluster the duplicate people in a CSV file
+rapport dedupe [--auto-merge-at P] [--review-at P] [--dry-run]  merge sure duplicate contacts, queue the rest
 rapport <any manage.py command>                          e.g. migrate, shell, check
 """
 
@@ -18,7 +19,7 @@ import subprocess
 import sys
 
 _ALIASES = {"import": "rapport_import", "export": "rapport_export", "createuser": "rapport_createuser",
-            "resolve": "rapport_resolve"}
+            "resolve": "rapport_resolve", "dedupe": "rapport_dedupe"}
 
 
 def _manage(argv: list[str]) -> None:

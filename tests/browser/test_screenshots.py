@@ -14,6 +14,7 @@ from tests.browser.conftest import login
 from tests.conftest import PASSWORD
 
 from rapport.activities.services import interaction_record, note_add, task_create
+from rapport.parties.identity_batch import dedupe_run
 from rapport.parties.services import account_create, contact_create
 
 pytestmark = [
@@ -147,6 +148,23 @@ def test_screenshots(live_server, transactional_db, browser, rep, teammate, tmp_
         "() => (document.querySelector('#import-status')?.textContent || '').trim().toLowerCase() === 'done'"
     )
     page.screenshot(path=str(OUT / "import-done.png"), full_page=True)
+
+    # The same people arriving again through other channels, with typos and another format.
+    for first, last, email, phone_number in (
+        ("Chiara", "Schultz", "chiara.schulz2@initech.example", "(415) 555-1002"),
+        ("Dimitri", "Lindqvist", "", "415.555.1003"),
+        ("Bruno", "Rosi", "bruno.rossi@mail.example", "+14155551001"),
+    ):
+        contact_create(actor=rep, data={
+            "first_name": first, "last_name": last, "source": "event",
+            "emails": [email] if email else [], "phones": [phone_number] if phone_number else [],
+        })
+    dedupe_run(actor=rep, auto_merge_at=0.9999, review_at=0.3)
+    page.goto(f"{base}/contacts/duplicates/")
+    page.screenshot(path=str(OUT / "duplicates-queue.png"), full_page=True)
+    page.click("a[href*='/contacts/duplicates/']:not([href$='/duplicates/'])")
+    page.wait_for_url(re.compile(r"/contacts/duplicates/\d+/$"))
+    page.screenshot(path=str(OUT / "duplicates-pair.png"), full_page=True)
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     mobile = phone.new_page()

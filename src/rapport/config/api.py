@@ -6,6 +6,7 @@ from rapport.activities.api import router as activities_router
 from rapport.core.api import router as core_router
 from rapport.core.api_support import install_error_handlers, session_or_token_auth
 from rapport.parties.api import router as parties_router
+from rapport.parties.api_identity import router as identity_router
 from rapport.parties.api_imports import router as imports_router
 
 api = NinjaAPI(
@@ -26,4 +27,5 @@ install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/", parties_router)
 api.add_router("/", imports_router)
+api.add_router("/", identity_router)
 api.add_router("/", activities_router)

@@ -215,6 +215,14 @@ RAPPORT_COMPANY_CURRENCY = env_str("RAPPORT_COMPANY_CURRENCY", "USD")
 RAPPORT_IMPORT_DIR = DATA_DIR / "imports"
 RAPPORT_EXPORT_DIR = DATA_DIR / "exports"
 RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://127.0.0.1:8000")
+# Merging duplicates (parties/merge.py): sources most trusted first, e.g. "crm,import,web";
+# per-field rules as "title=recent,last_name=trusted" (rules: survivor, recent, trusted).
+RAPPORT_MERGE_TRUSTED_SOURCES = env_list("RAPPORT_MERGE_TRUSTED_SOURCES", [])
+RAPPORT_MERGE_RULES = {
+    key.strip(): rule.strip()
+    for key, _sep, rule in (item.partition("=") for item in env_list("RAPPORT_MERGE_RULES", []))
+    if rule.strip()
+}
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("rapport.core.urls")),
     path("", include("rapport.parties.urls")),
     path("", include("rapport.parties.urls_imports")),
+    path("", include("rapport.parties.urls_identity")),
     path("", include("rapport.activities.urls")),
 ]
 

@@ -4,7 +4,9 @@ Row-level access (whose records) is in ``core.permissions``. A role is a Django 
 same name; ``roles_sync`` makes the groups' permissions equal to ``ROLE_GRANTS`` so the table
 below is the single source of truth (the Django admin shows the result).
 
-Letters: v view, a add, c change, d delete.
+Letters: v view, a add, c change, d delete, m merge (``parties.merge_contact``: merge duplicate
+contacts, review the duplicate queue, undo merges; a merge also needs the right to change both
+contacts, row by row).
 """
 
 from __future__ import annotations
@@ -16,18 +18,24 @@ from django.contrib.auth.models import Group, Permission
 from rapport.core.choices import Role
 
 _CUSTOMER_DATA = ("parties.account", "parties.contact")
+_ACCOUNTS, _CONTACT = ("parties.account",), "parties.contact"
 _TIMELINE = ("activities.interaction", "activities.note", "activities.task", "activities.attachment")
 _IMPORTS = ("parties.importjob",)
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
-    Role.SALES_MANAGER: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _IMPORTS, "vacd")},
-    Role.SALES_REP: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _IMPORTS, "vacd")},
+    Role.SALES_MANAGER: {**dict.fromkeys(_ACCOUNTS + _IMPORTS + _TIMELINE, "vacd"), _CONTACT: "vacdm"},
+    # Reps may merge the contacts they may change (their own and their team's).
+    Role.SALES_REP: {**dict.fromkeys(_ACCOUNTS + _IMPORTS + _TIMELINE, "vacd"), _CONTACT: "vacdm"},
     Role.MARKETER: {**dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
-    Role.SERVICE_MANAGER: {**dict.fromkeys(_CUSTOMER_DATA, "vac"), **dict.fromkeys(_TIMELINE, "vacd")},
+    Role.SERVICE_MANAGER: {
+        **dict.fromkeys(_ACCOUNTS, "vac"),
+        _CONTACT: "vacm",
+        **dict.fromkeys(_TIMELINE, "vacd"),
+    },
     Role.SERVICE_AGENT: {**dict.fromkeys(_CUSTOMER_DATA, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
     Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE, "v")},
 }
-_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 
 
 def _codenames(model_label: str, letters: str) -> list[tuple[str, str]]:

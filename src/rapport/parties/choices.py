@@ -101,3 +101,19 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class DuplicateStatus(models.TextChoices):
+    """Where a proposed pair of contacts stands. ``merged`` and ``not_duplicate`` are decisions."""
+
+    OPEN = "open", _("Open")
+    MERGED = "merged", _("Merged")
+    NOT_DUPLICATE = "not_duplicate", _("Not a duplicate")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class DuplicateSource(models.TextChoices):
+    BATCH = "batch", _("Duplicate scan")
+    IMPORT = "import", _("Import")
+    CREATE = "create", _("New contact")
+    MANUAL = "manual", _("By hand")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,8 @@ from rapport.parties.choices import (
     AddressKind,
     Channel,
     CompanySize,
+    DuplicateSource,
+    DuplicateStatus,
     EmailKind,
     ImportKind,
     ImportMode,
@@ -123,6 +125,7 @@ class Contact(OwnedModel):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        permissions = [("merge_contact", _("Can merge duplicate contacts"))]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"], name="contact_name"),
             models.Index(fields=["-updated_at", "-id"], name="contact_updated"),
@@ -262,3 +265,99 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == ImportStatus.DONE else 0
         return min(100, int(100 * self.processed_rows / self.total_rows))
+
+
+# --- identity: proposed duplicates and merges (``parties.duplicates``, ``parties.merge``) ------------
+
+
+class DuplicatePair(models.Model):
+    """Two contacts that may be the same person, as the matcher proposed them and a reviewer decided.
+
+    Invariants: ``contact_a_id < contact_b_id`` and one row per pair, so a decision ("not a
+    duplicate") is remembered and the pair is never proposed again. The links carry no database
+    constraint on purpose: a decision outlives its contacts (a merged-away duplicate, a deleted
+    contact), and undoing a merge brings the duplicate back under its own id, which reconnects
+    its pairs. Readers join the contacts, so a pair with a vanished contact is never shown.
+    """
+
+    contact_a = models.ForeignKey(
+        Contact, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    contact_b = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    probability = models.FloatField(_("probability"))
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    source = models.CharField(_("source"), max_length=10, choices=DuplicateSource.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["contact_a", "contact_b"], name="duplicatepair_unique"),
+            models.CheckConstraint(condition=Q(contact_a__lt=F("contact_b")), name="duplicatepair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-probability", "-id"], name="duplicatepair_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.contact_a_id} ~ #{self.contact_b_id} ({self.probability:.2f})"
+
+
+class PartyMerge(models.Model):
+    """What one merge did, in enough detail to undo it exactly.
+
+    ``duplicate_snapshot``: the duplicate's full row (``row``) and its own child rows
+    (``children``: emails, phones, addresses, memberships, tags), as they were. ``repointed``:
+    ``[{"model", "field", "pks"}]``, the rows of other tables moved from the duplicate to the
+    survivor. ``dropped``: rows that could not move without breaking a unique constraint (the
+    survivor had the same link already), as full rows to put back. ``added``: the values the merge
+    gave the survivor (emails, phones, addresses, memberships, tags). ``survivor_changes``:
+    ``{field: [before, after]}`` of the survivor's own fields.
+    """
+
+    duplicate_id = models.BigIntegerField()
+    duplicate_repr = models.CharField(max_length=200, blank=True, default="")
+    duplicate_snapshot = models.JSONField(default=dict)
+    repointed = models.JSONField(default=list, blank=True)
+    dropped = models.JSONField(default=list, blank=True)
+    added = models.JSONField(default=dict, blank=True)
+    survivor_changes = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undo_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+class ContactMerge(PartyMerge):
+    """One contact merged into another. ``survivor`` follows the survivor into later merges."""
+
+    survivor = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
+    pair = models.ForeignKey(DuplicatePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pair_status = models.CharField(max_length=14, blank=True, default="")
+
+    class Meta(PartyMerge.Meta):
+        verbose_name = _("contact merge")
+        verbose_name_plural = _("contact merges")
+
+    def __str__(self) -> str:
+        return f"#{self.duplicate_id} into #{self.survivor_id}"
+

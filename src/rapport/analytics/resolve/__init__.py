@@ -6,6 +6,7 @@
     result.pairs         # id_l, id_r, probability, match_weight, swapped, one level column per field
     result.model         # the fitted Fellegi–Sunter parameters (fellegi_sunter.Model)
     result.warnings      # e.g. blocks skipped for being over the cap
+    Matcher.from_resolution(result).score(new_record, candidates)   # one record at a time, same model
 
 The pipeline, one module per step: :mod:`.normalize` (and :mod:`.prepare`) turn raw text into
 comparable strings; records identical on every normalised field and informative enough (three
@@ -33,9 +34,10 @@ import pandas as pd
 from . import fellegi_sunter as fs
 from .blocking import DEFAULT_CAP, BlockingReport, candidate_pairs
 from .cluster import Clustering, cluster
-from .compare import FIELD_NAMES, FIELDS, TF_FIELDS, compare_sql, value_frequencies
+from .compare import FIELD_NAMES, FIELDS, TF_FIELDS, compare_sql, fetch_frequencies, value_frequencies
 from .evaluate import Accuracy, Counts, evaluate
-from .prepare import INFORMATIVE, ColumnMap, prepare
+from .matcher import Matcher, PairScore, default_matcher, fit_matcher
+from .prepare import INFORMATIVE, ColumnMap, infer_dayfirst, prepare
 
 __all__ = [
     "Accuracy",
@@ -43,8 +45,12 @@ __all__ = [
     "ColumnMap",
     "Counts",
     "FIELDS",
+    "Matcher",
+    "PairScore",
     "Resolution",
+    "default_matcher",
     "evaluate",
+    "fit_matcher",
     "resolve",
 ]
 
@@ -78,6 +84,11 @@ class Resolution:
     warnings: tuple[str, ...]
     seconds: dict[str, float] = field(default_factory=dict)
     collapsed: int = 0  # records folded into an identical earlier record before blocking
+    # What scoring one more pair the same way needs (see matcher.Matcher.from_resolution): the
+    # date order read from the frame, and per TF field the share of each value among the distinct
+    # records' non-missing values, most frequent first.
+    dayfirst: bool = True
+    frequencies: dict[str, pd.Series] = field(default_factory=dict)
 
     @property
     def cluster_count(self) -> int:
@@ -133,7 +144,8 @@ def resolve(
         report(stage, fraction)
 
     n = len(frame)
-    records = prepare(frame, columns, exact_columns)
+    dayfirst = infer_dayfirst(frame, columns)
+    records = prepare(frame, columns, exact_columns, dayfirst=dayfirst)
     lap("normalise", 0.15)
     con = duckdb.connect(config={"memory_limit": memory_limit, **({"threads": threads} if threads else {})})
     try:
@@ -163,6 +175,7 @@ def resolve(
             con.execute("CREATE TEMP VIEW scored AS SELECT l, r FROM cand")
         lap("block", 0.35)
         value_frequencies(con, records="recs")
+        frequencies = fetch_frequencies(con)
         con.execute(f"CREATE TEMP TABLE cmp AS {compare_sql(pairs='scored')}")
         lap("compare", 0.6)
         model = None
@@ -213,7 +226,8 @@ def resolve(
     resolution = _assemble(ids, rep, result, left, right, probability, weight, scored, model, min_pair_probability)
     lap("output", 1.0)
     return Resolution(clusters=resolution[0], pairs=resolution[1], model=model, blocking=blocking,
-                      warnings=tuple(warnings), seconds=seconds, collapsed=collapsed)
+                      warnings=tuple(warnings), seconds=seconds, collapsed=collapsed, dayfirst=dayfirst,
+                      frequencies=frequencies)
 
 
 def _estimate_u(con: duckdb.DuckDBPyConnection, *, distinct: int, sample: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -255,18 +269,9 @@ def _estimate_u(con: duckdb.DuckDBPyConnection, *, distinct: int, sample: int, s
 def _score(model: fs.Model, scored: dict | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Probability and natural-log match weight per pair, with term-frequency adjustment of name agreement."""
     levels = np.column_stack([np.asarray(scored[f]) for f in FIELD_NAMES])
-    adjust = np.zeros(len(levels))
-    for name, tf_column in TF_FIELDS.items():
-        f = FIELD_NAMES.index(name)
-        top = len(model.u[f]) - 1
-        tf = np.asarray(pd.to_numeric(pd.Series(scored[tf_column]), errors="coerce"), dtype=float)
-        at_top = (levels[:, f] == top) & ~np.isnan(tf)
-        # A shared rare name says more than a shared common one: for a random pair, the chance of
-        # agreeing on this value is its own share, not the average u (bounded to 1000x either way).
-        u_top = model.u[f][top]
-        value_share = np.clip(tf[at_top], u_top / 1000.0, min(u_top * 1000.0, 1.0))
-        adjust[at_top] += np.log(value_share) - np.log(u_top)
-    weight = model.match_weight(levels, u_adjust=adjust)
+    shares = {name: np.asarray(pd.to_numeric(pd.Series(scored[tf_column]), errors="coerce"), dtype=float)
+              for name, tf_column in TF_FIELDS.items()}
+    weight = fs.tf_weight(model, levels, shares)
     return fs.sigmoid(weight), weight
 
 

@@ -43,7 +43,8 @@ labels: a labelled match counts fully towards ``m``, a labelled non-match toward
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -88,18 +89,44 @@ class Model:
         ``u_adjust`` (optional, per row) is added to the log-likelihood of the unrelated class: the
         term-frequency correction of name agreement.
         """
-        levels = np.asarray(levels)
-        match = np.log(self.lam) + _log_probs(levels, self.m)
-        other = np.log(self.lam_unmatched) + _log_probs(levels, self.u)
+        index = np.asarray(levels).astype(np.int64) + 1
+        m_tables, u_tables, *r_tables = self._log_tables
+        match = np.log(self.lam) + _gather(index, m_tables)
+        other = np.log(self.lam_unmatched) + _gather(index, u_tables)
         if u_adjust is not None:
             other = other + u_adjust
-        for cls in self.related:
+        for cls, tables in zip(self.related, r_tables, strict=True):
             if cls.lam > 0:
-                other = np.logaddexp(other, np.log(cls.lam) + _log_probs(levels, cls.r))
+                other = np.logaddexp(other, np.log(cls.lam) + _gather(index, tables))
         return match - other
+
+    @functools.cached_property
+    def _log_tables(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        # log m, log u and each related class's log r, once per model (scoring one pair at a time repeats them).
+        return (_log_tables(self.m), _log_tables(self.u), *(_log_tables(c.r) for c in self.related))
 
     def probability(self, levels: np.ndarray) -> np.ndarray:
         return sigmoid(self.match_weight(levels))
+
+
+def tf_weight(model: Model, levels: np.ndarray, shares: Mapping[str, np.ndarray]) -> np.ndarray:
+    """:meth:`Model.match_weight` with term-frequency adjustment of exact agreement on ``shares``' fields.
+
+    ``shares[field]`` holds, per row, the share of the agreed value among the table's non-missing
+    values (NaN where unknown); it counts only where the row is at that field's top level. A shared
+    rare name says more than a shared common one: for a random pair, the chance of agreeing on this
+    value is its own share, not the average ``u`` (bounded to 1000x either way).
+    """
+    levels = np.asarray(levels)
+    adjust = np.zeros(len(levels))
+    for name, tf in shares.items():
+        f = model.fields.index(name)
+        top = len(model.u[f]) - 1
+        at_top = (levels[:, f] == top) & ~np.isnan(tf)
+        u_top = model.u[f][top]
+        value_share = np.clip(tf[at_top], u_top / 1000.0, min(u_top * 1000.0, 1.0))
+        adjust[at_top] += np.log(value_share) - np.log(u_top)
+    return model.match_weight(levels, u_adjust=adjust)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -128,12 +155,20 @@ def initial_m(level_counts: Sequence[int]) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _log_probs(pattern_levels: np.ndarray, params: Sequence[np.ndarray]) -> np.ndarray:
-    total = np.zeros(pattern_levels.shape[0])
-    for f, p in enumerate(params):
-        table = np.concatenate([[0.0], np.log(p)])
-        total += table[pattern_levels[:, f].astype(np.int64) + 1]
+def _log_tables(params: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Per field, ``log p`` behind a 0 for the missing level: index with ``level + 1``."""
+    return tuple(np.concatenate([[0.0], np.log(p)]) for p in params)
+
+
+def _gather(index: np.ndarray, tables: Sequence[np.ndarray]) -> np.ndarray:
+    total = np.zeros(index.shape[0])
+    for f, table in enumerate(tables):
+        total += table[index[:, f]]
     return total
+
+
+def _log_probs(pattern_levels: np.ndarray, params: Sequence[np.ndarray]) -> np.ndarray:
+    return _gather(np.asarray(pattern_levels).astype(np.int64) + 1, _log_tables(params))
 
 
 def _m_step(pattern_levels: np.ndarray, weight: np.ndarray, level_counts: Sequence[int],

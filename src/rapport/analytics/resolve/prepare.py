@@ -7,8 +7,10 @@ that SQL's null rules make "either side missing" the natural outcome of every co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,43 +54,138 @@ def _arrow(values: np.ndarray) -> pa.Array:
     return pa.array([v or None for v in values], type=pa.string())
 
 
-def prepare(frame: pd.DataFrame, columns: ColumnMap, exact_columns: Sequence[str] = ()) -> pa.Table:
-    """The normalised record table of ``frame``; ``exact`` joins the ``exact_columns`` (null if none)."""
-    given_raw = _column(frame, columns.given_name)
-    surname_raw = _column(frame, columns.surname)
-    dob_raw = _column(frame, columns.date_of_birth)
-    dayfirst = nz.infer_dayfirst(pd.unique(dob_raw.dropna().astype(str))[:100_000])
-    given = nz.apply_unique(given_raw, nz.given_name)
-    surname = nz.apply_unique(surname_raw, nz.surname)
-    dob = nz.apply_unique(dob_raw, lambda v: nz.parse_date(v, dayfirst=dayfirst))
-    email = nz.apply_unique(_column(frame, columns.email), nz.email)
-    out = {
-        "rid": pa.array(np.arange(len(frame), dtype=np.int64)),
-        "given": _arrow(given),
-        "given_canon": _arrow(nz.apply_unique(given, lambda v: CANONICAL.get(v, v) if v else "")),
+@dataclass(frozen=True)
+class Step:
+    """One column of the record table: ``fn`` applied to a raw role's value, or to an earlier column."""
+
+    column: str
+    source: str  # a :class:`ColumnMap` role, or (``derived``) a column computed before this one
+    fn: Callable[[object], str]
+    derived: bool = False
+
+
+def _canonical(value: object) -> str:
+    return CANONICAL.get(value, value) if value else ""  # type: ignore[call-overload]
+
+
+def _steps(dayfirst: bool) -> tuple[Step, ...]:
+    return (
+        Step("given", "given_name", nz.given_name),
+        Step("given_canon", "given", _canonical, derived=True),
         # The given-name column read as a surname, and the surname read as a given name: what the
         # comparison needs when a record has the two swapped.
-        "given_as_surname": _arrow(nz.apply_unique(given_raw, nz.surname)),
-        "surname_as_given": _arrow(nz.apply_unique(surname_raw, nz.canonical_given)),
-        "surname": _arrow(surname),
-        "surname_sdx": _arrow(nz.apply_unique(surname, nz.soundex)),
-        "email": _arrow(email),
-        "phone": _arrow(nz.apply_unique(_column(frame, columns.phone), nz.phone)),
-        "street": _arrow(nz.apply_unique(_column(frame, columns.street_address), nz.street_address)),
-        "city": _arrow(nz.apply_unique(_column(frame, columns.city), nz.city)),
-        "postcode": _arrow(nz.apply_unique(_column(frame, columns.postcode), nz.postcode)),
-        "state": _arrow(nz.apply_unique(_column(frame, columns.state), nz.state)),
-        "dob": _arrow(dob),
-        "dob_swapped": _arrow(nz.apply_unique(dob, nz.swap_day_month)),
-    }
+        Step("given_as_surname", "given_name", nz.surname),
+        Step("surname_as_given", "surname", nz.canonical_given),
+        Step("surname", "surname", nz.surname),
+        Step("surname_sdx", "surname", nz.soundex, derived=True),
+        Step("email", "email", nz.email),
+        Step("phone", "phone", nz.phone),
+        Step("street", "street_address", nz.street_address),
+        Step("city", "city", nz.city),
+        Step("postcode", "postcode", nz.postcode),
+        Step("state", "state", nz.state),
+        Step("dob", "date_of_birth", lambda v: nz.parse_date(v, dayfirst=dayfirst)),
+        Step("dob_swapped", "dob", nz.swap_day_month, derived=True),
+    )
+
+
+_STEPS = {True: _steps(True), False: _steps(False)}
+_COLUMNS = tuple(step.column for step in _STEPS[True])
+
+
+def steps(dayfirst: bool) -> tuple[Step, ...]:
+    """The normalisation of a record, column by column, in table order (both paths run exactly these)."""
+    return _STEPS[bool(dayfirst)]
+
+
+def infer_dayfirst(frame: pd.DataFrame, columns: ColumnMap) -> bool:
+    """Whether the frame's date-of-birth column writes ``D/M/Y`` (see :func:`normalize.infer_dayfirst`)."""
+    dob_raw = _column(frame, columns.date_of_birth)
+    return nz.infer_dayfirst(pd.unique(dob_raw.dropna().astype(str))[:100_000])
+
+
+def prepare(frame: pd.DataFrame, columns: ColumnMap, exact_columns: Sequence[str] = (), *,
+            dayfirst: bool | None = None) -> pa.Table:
+    """The normalised record table of ``frame``; ``exact`` joins the ``exact_columns`` (null if none).
+
+    ``dayfirst`` (default: inferred from the frame) reads ambiguous dates of birth.
+    """
+    dayfirst = infer_dayfirst(frame, columns) if dayfirst is None else dayfirst
+    values: dict[str, np.ndarray] = {}
+    for step in steps(dayfirst):
+        source = values[step.source] if step.derived else _column(frame, getattr(columns, step.source))
+        values[step.column] = nz.apply_unique(source, step.fn)
+    out = {"rid": pa.array(np.arange(len(frame), dtype=np.int64)),
+           **{column: _arrow(column_values) for column, column_values in values.items()}}
     if exact_columns:
         missing = [name for name in exact_columns if name not in frame.columns]
         if missing:
             raise KeyError(f"exact column(s) not in the frame: {', '.join(missing)}")
         # Folded, so "NSW" and "nsw " are the same; missing is "" (two missing values agree).
-        values = frame[list(exact_columns)].astype(object).map(nz.fold)
-        joined = values.agg("\x1f".join, axis=1) if len(frame) else pd.Series([], dtype=object)
+        exact_values = frame[list(exact_columns)].astype(object).map(nz.fold)
+        joined = exact_values.agg("\x1f".join, axis=1) if len(frame) else pd.Series([], dtype=object)
         out["exact"] = pa.array(joined.to_numpy(dtype=object), type=pa.string())
     else:
         out["exact"] = pa.nulls(len(frame), type=pa.string())
     return pa.table(out)
+
+
+def _raw(value: object) -> object:
+    """A record's value as :func:`normalize.apply_unique` would see it: pandas' missing markers are ``None``."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
+
+
+_Plan = tuple[tuple[str, "str | None", Callable[[object], str], Callable[[object], str], bool], ...]
+# Single records repeat values (given names, surnames, cities, postcodes, dates) from one call to the
+# next, so the one-record path remembers the last few thousand results of each step, for short str values
+# only (the normalisers are pure, so a remembered result is the result).
+CACHE_SIZE = 4096
+
+
+_REMEMBERING = {dayfirst: tuple(functools.lru_cache(maxsize=CACHE_SIZE)(step.fn) for step in _STEPS[dayfirst])
+                for dayfirst in (True, False)}
+
+
+def clear_caches() -> None:
+    """Forget the remembered normalisations of :func:`normalise_record` (benchmarks measure cold calls)."""
+    for fns in _REMEMBERING.values():
+        for fn in fns:
+            fn.cache_clear()
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(columns: ColumnMap, dayfirst: bool, only: frozenset[str] | None) -> _Plan:
+    """:func:`steps` resolved against ``columns`` (the key to read, or the column to derive from)."""
+    wanted = None if only is None else only | {step.source for step in steps(dayfirst) if step.derived and
+                                               step.column in only}
+    return tuple((step.column, step.source if step.derived else getattr(columns, step.source), step.fn, cached,
+                   step.derived) for step, cached in zip(steps(dayfirst), _REMEMBERING[dayfirst], strict=True)
+                 if wanted is None or step.column in wanted)
+
+
+def normalise_record(record: Mapping[str, Any], columns: ColumnMap, *, dayfirst: bool,
+                     only: frozenset[str] | None = None) -> dict[str, str | None]:
+    """One row of :func:`prepare`'s table (without ``rid`` and ``exact``) for a single record.
+
+    Invariant: for a record that is row ``i`` of a frame, the result equals row ``i`` of
+    ``prepare(frame, columns, dayfirst=dayfirst)`` (``None`` where the table holds null), because
+    both run :func:`steps`. A role whose column is ``None`` or absent from ``record`` is missing.
+    ``only`` (optional) limits the work to those columns (and what they derive from); the others are
+    ``None`` then.
+    """
+    values: dict[str, str] = {}
+    get = record.get
+    for column, source, fn, cached, derived in _plan(columns, bool(dayfirst), only):
+        value = values[source] if derived else get(source) if source is not None else None  # type: ignore[index]
+        if type(value) is str and len(value) <= 256:  # long text is not kept: it would crowd the cache out
+            values[column] = cached(value)
+        else:
+            values[column] = fn(None if value is None else _raw(value))
+    if only is None:
+        return {column: value or None for column, value in values.items()}
+    return {column: values.get(column) or None for column in _COLUMNS}

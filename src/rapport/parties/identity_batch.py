@@ -1,0 +1,294 @@
+"""The duplicate scan: every contact through the identity matcher, sure pairs merged, doubtful ones queued.
+
+``dedupe_run`` is the one entry point (the ``rapport dedupe`` command and the Celery task call it):
+
+1. **Read** every contact the actor may read — id, names, primary email and phone, first address
+   (street, city, postal code, region), birthday — in chunks (``values_list(...).iterator()``),
+   contacts and addresses both in id order and merged as they stream, into a pandas frame.
+2. **Match** with ``rapport.analytics.resolve.resolve`` (Fellegi–Sunter). Decided pairs are its
+   labels: merged = match, not a duplicate = no match, so a "not a duplicate" is never proposed
+   again and every decision sharpens the model.
+3. **Merge** each cluster linked at ``auto_merge_at`` or above into its most complete (then
+   oldest) member, one transaction per merge, unless a reviewer said two of its members are
+   different people — then the cluster goes to review instead.
+4. **Queue** every other pair at or above ``review_at`` (``duplicate_pairs_record``).
+
+Re-running changes nothing that was decided: merged contacts are gone, decided pairs are skipped,
+open pairs get their new probability.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rapport.analytics.resolve import FIELDS, ColumnMap, resolve
+from rapport.core import permissions
+from rapport.core.errors import DomainError, ValidationFailed
+from rapport.core.models import User
+from rapport.parties.choices import DuplicateSource, DuplicateStatus
+from rapport.parties.duplicates import PairProposal, duplicate_pairs_record, survivor_pick
+from rapport.parties.merge import contact_merge
+from rapport.parties.models import Address, Contact, DuplicatePair
+
+Progress = Callable[[str, float], None]
+FRAME_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "street", "city", "postal_code", "region",
+                 "birthday")
+COLUMNS = ColumnMap(
+    given_name="first_name",
+    surname="last_name",
+    email="email",
+    phone="phone",
+    street_address="street",
+    city="city",
+    postcode="postal_code",
+    state="region",
+    date_of_birth="birthday",
+)
+_LEVELS = {spec.name: spec.levels for spec in FIELDS}
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class DedupeSummary:
+    contacts: int
+    pairs: int  # scored pairs at or above review_at
+    merged: int
+    queued: int
+    warnings: tuple[str, ...]
+    seconds: float
+    dry_run: bool = False
+
+    def line(self) -> str:
+        verb = _("would merge") if self.dry_run else _("merged")
+        return _(
+            "%(contacts)s contacts, %(pairs)s possible duplicate pairs: %(verb)s %(merged)s, queued %(queued)s for "
+            "review, %(warnings)s warning(s), %(seconds).1f s."
+        ) % {
+            "contacts": f"{self.contacts:,}",
+            "pairs": f"{self.pairs:,}",
+            "verb": verb,
+            "merged": f"{self.merged:,}",
+            "queued": f"{self.queued:,}",
+            "warnings": len(self.warnings),
+            "seconds": self.seconds,
+        }
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    return None
+
+
+def _check_thresholds(auto_merge_at: float, review_at: float) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in (("auto_merge_at", auto_merge_at), ("review_at", review_at)):
+        if not isinstance(value, int | float) or math.isnan(value) or not 0.0 < value <= 1.0:
+            errors[name] = [_("Use a probability above 0 and at most 1.")]
+    if not errors and review_at > auto_merge_at:
+        errors["review_at"] = [_("Review from a probability at or below the one that merges.")]
+    if errors:
+        raise ValidationFailed(_("The thresholds are not valid."), field_errors=errors)
+
+
+# --- 1. read --------------------------------------------------------------------------------
+
+
+def _first_addresses(chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """(contact_id, street, city, postal_code, region) of each contact's first address, in contact order."""
+    rows = (
+        Address.objects.filter(contact__isnull=False)
+        .order_by("contact_id", "id")
+        .values_list("contact_id", "street", "city", "postal_code", "region")
+        .iterator(chunk_size=chunk_size)
+    )
+    last = None
+    for row in rows:
+        if row[0] != last:
+            last = row[0]
+            yield row
+
+
+def contacts_frame(*, actor: User, chunk_size: int = CHUNK, progress: Progress | None = None) -> pd.DataFrame:
+    """The matcher's input: one row per contact ``actor`` may read, read in chunks."""
+    report = progress or _quiet
+    contacts = permissions.readable(actor, Contact.objects.all()).order_by("pk")
+    total = contacts.count()
+    rows = contacts.values_list("id", "first_name", "last_name", "email", "phone", "birthday").iterator(
+        chunk_size=chunk_size
+    )
+    addresses = _first_addresses(chunk_size)
+    address = next(addresses, None)
+    frames: list[pd.DataFrame] = []
+    batch: list[tuple[Any, ...]] = []
+    done = 0
+    for pk, first, last, email, phone, birthday in rows:
+        while address is not None and address[0] < pk:
+            address = next(addresses, None)
+        street, city, postal, region = address[1:] if address is not None and address[0] == pk else ("",) * 4
+        batch.append((pk, first, last, email, phone, street, city, postal, region,
+                      birthday.isoformat() if birthday else None))
+        if len(batch) >= chunk_size:
+            frames.append(pd.DataFrame(batch, columns=list(FRAME_COLUMNS)))
+            done += len(batch)
+            batch = []
+            report("read", done / max(total, 1))
+    if batch or not frames:
+        frames.append(pd.DataFrame(batch, columns=list(FRAME_COLUMNS)))
+    report("read", 1.0)
+    return pd.concat(frames, ignore_index=True)
+
+
+def decided_labels() -> pd.DataFrame:
+    """Reviewed pairs as the matcher's labels: ``id_l``, ``id_r``, ``match``."""
+    rows = DuplicatePair.objects.filter(status__in=[DuplicateStatus.MERGED, DuplicateStatus.NOT_DUPLICATE])
+    values = list(rows.values_list("contact_a_id", "contact_b_id", "status"))
+    return pd.DataFrame(
+        {
+            "id_l": [str(a) for a, _b, _s in values],
+            "id_r": [str(b) for _a, b, _s in values],
+            "match": [status == DuplicateStatus.MERGED for _a, _b, status in values],
+        }
+    )
+
+
+# --- 2-4. match, merge, queue ---------------------------------------------------------------------
+
+
+def _evidence(row: dict[str, Any]) -> dict[str, Any]:
+    weight = row.get("match_weight")
+    if weight is None or (isinstance(weight, float) and math.isinf(weight)):
+        return {"exact_copy": True, "fields": {}}
+    fields = {}
+    for name, levels in _LEVELS.items():
+        level = row.get(name)
+        if level is None or (isinstance(level, float) and math.isnan(level)):
+            continue
+        level = int(level)
+        fields[name] = {"level": level, "label": levels[level] if 0 <= level < len(levels) else "missing"}
+    return {"fields": fields, "match_weight": round(float(weight), 3), "swapped": bool(row.get("swapped", False))}
+
+
+def _survivor_of(members: list[Contact]) -> Contact:
+    best = members[0]
+    for other in members[1:]:
+        best, _dropped = survivor_pick(best, other)
+    return best
+
+
+def dedupe_run(
+    *,
+    actor: User,
+    auto_merge_at: float = 0.98,
+    review_at: float = 0.8,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK,
+) -> DedupeSummary:
+    """Scan every contact ``actor`` may read for duplicates (see the module docstring)."""
+    _check_thresholds(auto_merge_at, review_at)
+    permissions.require_model_perm(actor, Contact, "merge")
+    report = progress or _quiet
+    started = time.perf_counter()
+    frame = contacts_frame(actor=actor, chunk_size=chunk_size, progress=lambda s, f: report("read", f * 0.3))
+    warnings: list[str] = []
+    if len(frame) < 2:
+        report("done", 1.0)
+        return DedupeSummary(len(frame), 0, 0, 0, (), time.perf_counter() - started, dry_run)
+    result = resolve(
+        frame,
+        id_column="id",
+        columns=COLUMNS,
+        labels=decided_labels(),
+        threshold=min(auto_merge_at, 0.999999),
+        min_pair_probability=review_at,
+        progress=lambda stage, fraction: report("match", 0.3 + 0.5 * fraction),
+    )
+    warnings.extend(result.warnings)
+    pairs = result.pairs
+    pair_rows = pairs.to_dict("records") if len(pairs) else []
+    not_duplicates = {
+        tuple(sorted((int(a), int(b))))
+        for a, b in DuplicatePair.objects.filter(status=DuplicateStatus.NOT_DUPLICATE).values_list(
+            "contact_a_id", "contact_b_id"
+        )
+    }
+
+    # Clusters linked at auto_merge_at: merge each into its best member.
+    clusters = result.clusters
+    sizes = clusters["cluster_id"].value_counts()
+    multi = clusters[clusters["cluster_id"].isin(sizes[sizes > 1].index)]
+    merged_away: set[int] = set()
+    merged = 0
+    groups = [sorted(int(i) for i in group["id"]) for _cid, group in multi.groupby("cluster_id", sort=False)]
+    for index, ids in enumerate(groups):
+        report("merge", 0.8 + 0.15 * index / max(len(groups), 1))
+        id_set = set(ids)
+        if any(a in id_set and b in id_set for a, b in not_duplicates):
+            continue  # a reviewer said two of these are different people: review instead
+        members = list(Contact.objects.filter(pk__in=ids).order_by("pk"))
+        if len(members) < 2:
+            continue
+        survivor = _survivor_of(members)
+        for member in members:
+            if member.pk == survivor.pk:
+                continue
+            if not dry_run:
+                try:
+                    contact_merge(
+                        actor=actor,
+                        survivor=Contact.objects.get(pk=survivor.pk),
+                        duplicate=member,
+                        context={"via": "dedupe", "cluster": ids},
+                    )
+                except DomainError as exc:
+                    warnings.append(
+                        _("Contact %(dup)s was not merged into %(survivor)s: %(reason)s")
+                        % {"dup": member.pk, "survivor": survivor.pk, "reason": exc.detail}
+                    )
+                    continue
+            merged += 1
+            merged_away.add(member.pk)
+
+    # Everything else at or above review_at goes to the queue.
+    report("queue", 0.95)
+    proposals = []
+    for row in pair_rows:
+        low, high = sorted((int(row["id_l"]), int(row["id_r"])))
+        if low in merged_away or high in merged_away or (low, high) in not_duplicates:
+            continue
+        if float(row["probability"]) < review_at:
+            continue
+        proposals.append(PairProposal(low, high, float(row["probability"]), _evidence(row)))
+    if dry_run:
+        queued = len(proposals)
+    else:
+        recorded = duplicate_pairs_record(pairs=proposals, source=DuplicateSource.BATCH)
+        queued = recorded.created + recorded.updated
+    report("done", 1.0)
+    return DedupeSummary(
+        contacts=len(frame),
+        pairs=len(pair_rows),
+        merged=merged,
+        queued=queued,
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+        dry_run=dry_run,
+    )
+
+
+def dedupe_schedule(*, actor: User, auto_merge_at: float = 0.98, review_at: float = 0.8) -> None:
+    """Run the scan in the background (a Celery task, enqueued when the transaction commits)."""
+    _check_thresholds(auto_merge_at, review_at)
+    permissions.require_model_perm(actor, Contact, "merge")
+    from rapport.parties.tasks import dedupe_run_task
+
+    transaction.on_commit(
+        lambda: dedupe_run_task.apply_async(args=[actor.pk, auto_merge_at, review_at], queue="imports")
+    )

@@ -105,6 +105,22 @@ class MergeField:
     default: str  # what the rule chose: "survivor" or "duplicate"
     choice: str  # what survives after the caller's field_choices
 
+    @property
+    def survivor_display(self) -> Any:
+        return _display(self.name, self.survivor_value)
+
+    @property
+    def duplicate_display(self) -> Any:
+        return _display(self.name, self.duplicate_value)
+
+
+def _display(name: str, value: Any) -> Any:
+    """A value as a person reads it: a choice field's label rather than its stored code."""
+    if name.startswith("custom.") or value in (None, ""):
+        return value
+    choices = dict(Contact._meta.get_field(name).flatchoices)
+    return choices.get(value, value)
+
 
 # --- survivorship ----------------------------------------------------------------------------
 

@@ -99,10 +99,6 @@ class TimelineEntry:
     size: int | None = None
 
     @property
-    def pk(self) -> int:
-        return self.id
-
-    @property
     def channel_label(self) -> str:
         return str(_CHANNEL_LABELS.get(self.channel or "", self.channel or ""))
 

@@ -15,6 +15,7 @@ Invariant: after ``access_profile_load(user)``, ``user._perm_cache`` holds exact
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from rapport.core.models import User
 
 
+@functools.cache  # the same statement for every request; built once per process
 def _profile_sql() -> str:
     from rapport.core.models import Team, User
 

@@ -139,8 +139,8 @@ def merge_rules() -> dict[str, str]:
     return rules
 
 
-def rule_for(name: str) -> str:
-    rules = merge_rules()
+def rule_for(name: str, rules: dict[str, str]) -> str:
+    """The rule of one field, from ``merge_rules()`` (read once per merge, not per field)."""
     if name.startswith("custom."):
         return rules.get(name, rules.get("custom", "survivor"))
     return rules.get(name, "survivor")
@@ -171,15 +171,19 @@ def _field_value(contact: Contact, name: str) -> Any:
     return getattr(contact, field.attname)
 
 
-def _field_label(name: str) -> str:
-    if name.startswith("custom."):
-        from rapport.core.custom_fields import custom_field_definitions
+def _custom_labels(names: list[str]) -> dict[str, str]:
+    """Labels of the custom fields among ``names``, in one query (none when there are none)."""
+    if not any(name.startswith("custom.") for name in names):
+        return {}
+    from rapport.core.custom_fields import custom_field_definitions
 
+    return {definition.key: definition.label for definition in custom_field_definitions(Contact)}
+
+
+def _field_label(name: str, custom_labels: dict[str, str]) -> str:
+    if name.startswith("custom."):
         key = name.removeprefix("custom.")
-        for definition in custom_field_definitions(Contact):
-            if definition.key == key:
-                return definition.label
-        return key
+        return custom_labels.get(key, key)
     return str(Contact._meta.get_field(name).verbose_name)
 
 
@@ -207,15 +211,16 @@ def contact_merge_plan(
     """What a merge would keep, field by field (the review page's rows and its radio defaults)."""
     names = merge_field_names(survivor, duplicate)
     choices = _clean_choices(names, field_choices)
+    rules, custom_labels = merge_rules(), _custom_labels(names)
     plan = []
     for name in names:
         s_value, d_value = _field_value(survivor, name), _field_value(duplicate, name)
-        rule = rule_for(name)
+        rule = rule_for(name, rules)
         default = _rule_choice(rule, survivor, duplicate, s_value, d_value)
         plan.append(
             MergeField(
                 name=name,
-                label=_field_label(name),
+                label=_field_label(name, custom_labels),
                 survivor_value=s_value,
                 duplicate_value=d_value,
                 rule=rule,

@@ -27,23 +27,25 @@ from django.db import migrations
 
 WORDS = "regexp_split_to_array(lower(((first_name)::text || ' ' || (last_name)::text)), '[^[:alnum:]]+')"
 
+# The name words (three letters or more) of the contacts in ``source``, each under itself and
+# under every one-letter deletion of it.
+ADD_WORDS = (
+    "INSERT INTO parties_nameword (variant, word) SELECT DISTINCT v.variant, w.word "
+    "FROM (SELECT DISTINCT unnest(parties_name_words(first_name, last_name)) AS word FROM {source}) w "
+    "CROSS JOIN LATERAL (SELECT w.word AS variant UNION "
+    "SELECT overlay(w.word PLACING '' FROM i FOR 1) FROM generate_series(1, length(w.word)) AS i) v "
+    "WHERE length(w.word) >= 3 ON CONFLICT DO NOTHING"
+)
+
 FORWARDS = [
     f"CREATE OR REPLACE FUNCTION parties_name_words(first_name text, last_name text) RETURNS text[] "
     f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {WORDS} $$",
     "CREATE TABLE IF NOT EXISTS parties_nameword (variant text NOT NULL, word text NOT NULL, "
     "PRIMARY KEY (variant, word))",
-    """
+    f"""
     CREATE OR REPLACE FUNCTION parties_nameword_add() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      INSERT INTO parties_nameword (variant, word)
-      SELECT DISTINCT v.variant, w.word
-      FROM (SELECT DISTINCT unnest(parties_name_words(first_name, last_name)) AS word FROM new_rows) w
-      CROSS JOIN LATERAL (
-        SELECT w.word AS variant
-        UNION SELECT overlay(w.word PLACING '' FROM i FOR 1) FROM generate_series(1, length(w.word)) AS i
-      ) v
-      WHERE length(w.word) >= 3
-      ON CONFLICT DO NOTHING;
+      {ADD_WORDS.format(source="new_rows")};
       RETURN NULL;
     END $$
     """,
@@ -54,17 +56,7 @@ FORWARDS = [
     "CREATE TRIGGER parties_contact_words_upd AFTER UPDATE ON parties_contact REFERENCING NEW TABLE AS new_rows "
     "FOR EACH STATEMENT EXECUTE FUNCTION parties_nameword_add()",
     # The words of the contacts already there.
-    """
-    INSERT INTO parties_nameword (variant, word)
-    SELECT DISTINCT v.variant, w.word
-    FROM (SELECT DISTINCT unnest(parties_name_words(first_name, last_name)) AS word FROM parties_contact) w
-    CROSS JOIN LATERAL (
-      SELECT w.word AS variant
-      UNION SELECT overlay(w.word PLACING '' FROM i FOR 1) FROM generate_series(1, length(w.word)) AS i
-    ) v
-    WHERE length(w.word) >= 3
-    ON CONFLICT DO NOTHING
-    """,
+    ADD_WORDS.format(source="parties_contact"),
     "CREATE INDEX IF NOT EXISTS parties_contact_name_words ON parties_contact "
     "USING gin (parties_name_words(first_name, last_name))",
     "DROP INDEX IF EXISTS parties_contact_name_trgm",

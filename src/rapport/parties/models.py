@@ -361,3 +361,25 @@ class ContactMerge(PartyMerge):
     def __str__(self) -> str:
         return f"#{self.duplicate_id} into #{self.survivor_id}"
 
+
+
+class FittedMatcher(models.Model):
+    """The identity matcher fitted by the last duplicate scan of one kind of party.
+
+    ``data`` is ``rapport.analytics.resolve.Matcher.to_dict()``: the Fellegi–Sunter model and the
+    frequent-name shares, a few hundred kilobytes. One row per ``kind``, replaced by each scan, so
+    the create-time duplicate check (``parties.duplicate_check``) scores new records with the
+    parameters learnt from this database rather than the built-in defaults.
+    """
+
+    kind = models.CharField(max_length=10, unique=True)
+    data = models.JSONField()
+    records = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fitted matcher")
+        verbose_name_plural = _("fitted matchers")
+
+    def __str__(self) -> str:
+        return f"{self.kind} matcher ({self.records} records, {self.fitted_at:%Y-%m-%d})"

@@ -7,7 +7,7 @@ in the selectors/services (``core.permissions``); a record the caller may not re
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -21,16 +21,19 @@ from rapport.core.pagination import keyset_page
 from rapport.core.schemas import AuditEventOut, Id, Limit, Version, audit_out
 from rapport.parties import selectors, services
 from rapport.parties.details import account_details, contact_details
+from rapport.parties.duplicate_check import contact_create_checked, duplicate_check, duplicate_payload
 from rapport.parties.models import Account, Contact
 from rapport.parties.schemas import (
     AccountCreateIn,
     AccountOut,
     AccountPage,
     AccountPatchIn,
+    ContactCreatedOut,
     ContactCreateIn,
     ContactOut,
     ContactPage,
     ContactPatchIn,
+    DuplicateCheckOut,
     SearchOut,
 )
 
@@ -172,12 +175,38 @@ def contacts_list(request: HttpRequest, query: Query[ContactQuery]) -> dict[str,
     return {"items": [contact_list_item(c) for c in page.items], "next": page.next_cursor}
 
 
-@router.post("/contacts", response={201: ContactOut})
-def contacts_create(request: HttpRequest, payload: ContactCreateIn, response: HttpResponse) -> Status:
-    contact = services.contact_create(actor=request.user, data=_payload_data(payload), context={"via": "api"})
+class CreateQuery(Schema):
+    on_duplicate: Literal["warn", "block", "off"] = Field(
+        "warn",
+        description="warn: create, list possible duplicates and queue likely ones for review; block: refuse "
+        "with 409 `possible-duplicate` when a likely duplicate exists; off: no check.",
+    )
+
+
+@router.post("/contacts", response={201: ContactCreatedOut})
+def contacts_create(
+    request: HttpRequest, payload: ContactCreateIn, response: HttpResponse, query: Query[CreateQuery]
+) -> Status:
+    """Create a contact. Existing contacts it probably duplicates come back in `possible_duplicates`
+    (see `POST /contacts/duplicate-check`), and likely pairs go to the duplicate review queue."""
+    created = contact_create_checked(
+        actor=request.user, data=_payload_data(payload), on_duplicate=query.on_duplicate, context={"via": "api"}
+    )
+    contact = created.contact
     _with_etag(response, contact)
     response["Location"] = f"{reverse('api:contacts_get', args=[contact.pk])}"
-    return Status(201, contact_out(contact))
+    body = contact_out(contact)
+    body["possible_duplicates"] = [duplicate_payload(m) for m in created.check.matches]
+    return Status(201, body)
+
+
+@router.post("/contacts/duplicate-check", response=DuplicateCheckOut)
+def contacts_duplicate_check(request: HttpRequest, payload: ContactCreateIn) -> dict[str, Any]:
+    """Which existing contacts a contact with these fields would probably duplicate, with the
+    evidence per field; nothing is written. Needs the right to add contacts."""
+    check = duplicate_check(actor=request.user, data=_payload_data(payload))
+    return {"possible_duplicates": [duplicate_payload(m) for m in check.matches], "hidden": check.hidden,
+            "matcher": check.matcher}
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, url_name="contacts_get")

@@ -12,6 +12,8 @@
    oldest) member, one transaction per merge, unless a reviewer said two of its members are
    different people — then the cluster goes to review instead.
 4. **Queue** every other pair at or above ``review_at`` (``duplicate_pairs_record``).
+5. **Keep the model**: the fitted matcher is stored (``fitted.matcher_store``) for the
+   create-time check and imports to score with.
 
 Re-running changes nothing that was decided: merged contacts are gone, decided pairs are skipped,
 open pairs get their new probability.
@@ -29,12 +31,13 @@ import pandas as pd
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rapport.analytics.resolve import FIELDS, ColumnMap, resolve
+from rapport.analytics.resolve import FIELDS, ColumnMap, Matcher, resolve
 from rapport.core import permissions
 from rapport.core.errors import DomainError, ValidationFailed
 from rapport.core.models import User
 from rapport.parties.choices import DuplicateSource, DuplicateStatus
 from rapport.parties.duplicates import PairProposal, duplicate_pairs_record, survivor_pick
+from rapport.parties.fitted import matcher_store
 from rapport.parties.merge import contact_merge
 from rapport.parties.models import Address, Contact, DuplicatePair
 
@@ -211,6 +214,9 @@ def dedupe_run(
         progress=lambda stage, fraction: report("match", 0.3 + 0.5 * fraction),
     )
     warnings.extend(result.warnings)
+    if not dry_run and result.model is not None:
+        # What this database taught the matcher is what the create-time check scores with.
+        matcher_store(matcher=Matcher.from_resolution(result), records=len(frame))
     pairs = result.pairs
     pair_rows = pairs.to_dict("records") if len(pairs) else []
     not_duplicates = {

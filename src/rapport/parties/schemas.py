@@ -214,3 +214,31 @@ class SearchHit(Schema):
 class SearchOut(Schema):
     contacts: list[SearchHit]
     accounts: list[SearchHit]
+
+
+class PossibleDuplicateOut(Schema):
+    """An existing contact the new one may be (see ``parties.duplicate_check``)."""
+
+    contact_id: int
+    name: str
+    email: str
+    phone: str
+    account_name: str
+    probability: float = Field(description="The identity matcher's probability that both are one person.")
+    likely: bool = Field(description="At or above the matcher's threshold: probably the same person.")
+    exact_copy: bool
+    evidence: dict[str, str] = Field(
+        description="Per compared field, how the values agree: exact, similar, nickname, missing, different, …"
+    )
+
+
+class DuplicateCheckOut(Schema):
+    possible_duplicates: list[PossibleDuplicateOut]
+    hidden: int = Field(description="Further possible duplicates among contacts you may not see.")
+    matcher: str = Field(description="fitted (learnt by the last duplicate scan), default (built-in) or none.")
+
+
+class ContactCreatedOut(ContactOut):
+    possible_duplicates: list[PossibleDuplicateOut] = Field(
+        default_factory=list, description="Existing contacts this one may duplicate (queued for review when likely)."
+    )

@@ -65,6 +65,7 @@ NAME_COLUMNS = {"parties_contact": ("first_name", "last_name")}
 # Name words shorter than this are matched by prefix only: one edit of a two-letter word is
 # almost any two-letter word.
 MIN_FUZZY_WORD = 3
+CONTACT_TABLE = "parties_contact"
 NAMES_FTS = "parties_contact_names"  # SQLite: the FTS5 table of contacts' name words (0004)
 _EDIT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -214,6 +215,43 @@ def search_ids(queryset: QuerySet[Model], *, query: str, limit: int, exact: Q | 
             if len(ids) >= limit:
                 break
     return ids
+
+
+def contact_name_ids(text: str, *, limit: int) -> list[int]:
+    """Ids of at most ``limit`` contacts whose names match ``text`` by the contact name rule, unranked.
+
+    The candidate step of the create-time duplicate check: no permission filter (the caller
+    decides what to show) and no ranking (the identity matcher scores them). Cost: one lookup in
+    the name-word dictionary and a few GIN posting lists (PostgreSQL), or one FTS5 query
+    (SQLite), whatever the size of the table.
+    """
+    table = CONTACT_TABLE
+    if connection.vendor == "postgresql":
+        branch = _name_branch(table, text)
+        if branch is None:
+            return []
+        sql, params = branch
+        with connection.cursor() as cursor:
+            # Materialised for the reason _first_ids gives; read only until the limit.
+            cursor.execute(
+                f'WITH found AS MATERIALIZED (SELECT "{table}"."id" FROM "{table}" WHERE {sql}) '
+                f"SELECT id FROM found LIMIT {int(limit)}",
+                params,
+            )
+            return [row[0] for row in cursor.fetchall()]
+    query = _names_fts_query(text)
+    if query is None:
+        return []
+    first, last = NAME_COLUMNS[table]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT c."id", c."{first}", c."{last}" FROM {NAMES_FTS} n JOIN "{table}" c ON c."id" = n.rowid '
+            f"WHERE {NAMES_FTS} MATCH %s LIMIT {SQLITE_CANDIDATES}",
+            [query],
+        )
+        rows = cursor.fetchall()
+    found = [pk for pk, given, family in rows if names_match(text, f"{given or ''} {family or ''}")]
+    return found[:limit]
 
 
 def _has_trigram(text: str) -> bool:

@@ -28,6 +28,7 @@ from rapport.core.pagination import keyset_page
 from rapport.core.services_profile import saved_view_create, saved_view_delete, saved_views_for
 from rapport.core.views import apply_field_errors, domain_view, htmx_partial, safe_next
 from rapport.parties.choices import CompanySize, Industry, LifecycleStage, Tier
+from rapport.parties.duplicate_check import DuplicateCheck, contact_create_checked, duplicate_check
 from rapport.parties.forms import AccountForm, BulkForm, ContactForm, SavedViewForm, user_choices
 from rapport.parties.models import Account, Contact, Tag
 from rapport.parties.selectors import (
@@ -45,7 +46,6 @@ from rapport.parties.services import (
     account_create,
     account_delete,
     account_update,
-    contact_create,
     contact_delete,
     contact_update,
     parties_bulk_assign,
@@ -259,7 +259,11 @@ def _party_form(
     template: str,
     partial: str,
     detail_url_name: str,
+    check_duplicates: Callable[..., DuplicateCheck] | None = None,
 ) -> HttpResponse:
+    """Create or edit one party. With ``check_duplicates`` a new record is checked on every change
+    (the warning is part of the form's top, which inline validation refreshes), and saving one
+    with a likely duplicate needs a second, confirming submit."""
     actor = request.user
     model = form_class.model
     if instance is None:
@@ -267,15 +271,24 @@ def _party_form(
     else:
         permissions.check_write(actor, instance, "change")
     conflict = None
+    duplicates: DuplicateCheck | None = None
+    blocked = False
     status = 200
     if request.method == "POST":
         validate_only = request.POST.get("_validate") == "1"
         form = form_class(request.POST, actor=actor, instance=instance)
         if form.is_valid():
             data = form.to_data()
+            if check_duplicates is not None and instance is None:
+                duplicates = check_duplicates(actor=actor, data=data)
+                confirmed = request.POST.get("_confirm_duplicate") == "1"
+                blocked = bool(duplicates.likely) and not confirmed and not validate_only
             try:
-                if instance is None:
-                    result = _run(lambda: create(actor=actor, data=data), validate_only=validate_only)
+                if blocked:
+                    pass  # shown again with the duplicates and a "create anyway" button
+                elif instance is None:
+                    extra = {"check": duplicates} if check_duplicates is not None else {}
+                    result = _run(lambda: create(actor=actor, data=data, **extra), validate_only=validate_only)
                 else:
                     version = form.cleaned_data.get("version")
                     result = _run(
@@ -287,14 +300,17 @@ def _party_form(
             except ValidationFailed as exc:
                 apply_field_errors(form, exc, form.field_map)
             else:
-                if not validate_only:
+                if not validate_only and not blocked:
                     messages.success(request, _("“%(name)s” was saved.") % {"name": str(result)})
+                    if duplicates is not None and duplicates.likely:
+                        messages.info(request, _("Its likely duplicates were sent to the duplicate review queue."))
                     return redirect(detail_url_name, result.pk)
-        if (form.errors or conflict) and not validate_only:
-            status = 409 if conflict else 422
+        if (form.errors or conflict or blocked) and not validate_only:
+            status = 409 if conflict or blocked else 422
     else:
         form = form_class(actor=actor, instance=instance)
-    context = {"form": form, "instance": instance, "conflict": conflict, "model_name": model._meta.model_name}
+    context = {"form": form, "instance": instance, "conflict": conflict, "model_name": model._meta.model_name,
+               "duplicates": duplicates, "duplicate_blocked": blocked}
     if htmx_partial(request, "party-form"):
         return render(request, partial, context)
     return render(request, template, context, status=status)
@@ -308,13 +324,19 @@ def contact_form_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
         request,
         form_class=ContactForm,
         instance=contact,
-        create=contact_create,
+        create=_contact_create_checked,
         update=contact_update,
         key="contact",
         template="parties/contact_form.html",
         partial="parties/partials/contact_form.html",
         detail_url_name="contact_detail",
+        check_duplicates=duplicate_check,
     )
+
+
+def _contact_create_checked(*, actor: Any, data: dict[str, Any], check: DuplicateCheck | None) -> Contact:
+    """Create, queueing the likely duplicates the form already showed (the user confirmed them)."""
+    return contact_create_checked(actor=actor, data=data, check=check).contact
 
 
 @domain_view

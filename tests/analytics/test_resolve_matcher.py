@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rapport.analytics.resolve import ColumnMap, Matcher, default_matcher, resolve
+from rapport.analytics.resolve import ColumnMap, Matcher, default_matcher, matcher_of_run, resolve
 from rapport.analytics.resolve.compare import (
     FIELD_NAMES,
     _utf8,
@@ -19,7 +19,7 @@ from rapport.analytics.resolve.compare import (
     compare_sql,
     value_frequencies,
 )
-from rapport.analytics.resolve.matcher import fit_default_matcher
+from rapport.analytics.resolve.matcher import MIN_LEARNT_MATCHES, expected_matches, fit_default_matcher
 from rapport.analytics.resolve.prepare import normalise_record, prepare
 from rapport.analytics.resolve.simulate import people
 
@@ -240,3 +240,64 @@ def test_at_most_one_edit_is_damerau_levenshtein_within_one():
         for b in words:
             expected = con.execute("SELECT damerau_levenshtein(?, ?) <= 1", [a, b]).fetchone()[0]
             assert at_most_one_edit(_utf8(a), _utf8(b)) == expected, (a, b)
+
+
+def test_a_run_that_saw_duplicates_leaves_its_own_model(batch):
+    matcher, learnt = matcher_of_run(batch)
+    assert learnt
+    assert matcher.model is batch.model
+    assert expected_matches(matcher) >= MIN_LEARNT_MATCHES
+    assert matcher.records == len(batch.clusters) - batch.collapsed
+
+
+def test_a_run_without_duplicates_leaves_the_prior_model_with_its_own_frequencies():
+    # given a table of distinct people only (households and namesakes, nobody twice)
+    frame = people(3_000, seed=5, duplicate_share=0.0).drop(columns=TRUTH)
+    run = resolve(frame)
+    # then EM had nothing to learn from
+    assert expected_matches(Matcher.from_resolution(run)) < 1.0
+    matcher, learnt = matcher_of_run(run)
+    assert not learnt
+    assert matcher.model is default_matcher().model and matcher.records == default_matcher().records
+    own = Matcher.from_resolution(run)
+    assert matcher.frequencies == own.frequencies and matcher.dayfirst == own.dayfirst
+    # and the result still tells a duplicate from a stranger
+    record = {"given_name": "Ada", "surname": "Lovelace", "email": "ada@example.org", "phone": "+442079460001"}
+    twin = {**record, "surname": "Lovelcae"}
+    stranger = {"given_name": "Ada", "surname": "Lovelace", "email": "countess@elsewhere.org"}
+    scores = {s.index: s for s in matcher.for_table(1_000_000).score(record, [twin, stranger])}
+    assert scores[0].duplicate and not scores[1].duplicate
+
+
+def test_for_table_rescales_every_lambda_by_the_number_of_pairs(batch):
+    matcher = Matcher.from_resolution(batch)
+    n = matcher.records
+    bigger = matcher.for_table(10 * n)
+    factor = (n - 1) / (10 * n - 1)
+    assert bigger.records == 10 * n
+    assert math.isclose(bigger.model.lam, matcher.model.lam * factor, rel_tol=1e-12)
+    for mine, theirs in zip(matcher.model.related, bigger.model.related, strict=True):
+        assert math.isclose(theirs.lam, mine.lam * factor, rel_tol=1e-12)
+    # the expected number of duplicates grows with the records, not with the pairs
+    assert math.isclose(expected_matches(bigger), 10 * expected_matches(matcher), rel_tol=0.01)
+    # m, u and the frequencies are untouched; same size or unknown size: the matcher itself
+    assert bigger.model.m is matcher.model.m and bigger.frequencies is matcher.frequencies
+    assert matcher.for_table(n) is matcher and Matcher.from_dict({**matcher.to_dict(), "records": None}).for_table(5) \
+        .records is None
+    # against unrelated people a pair's weight drops by log2 of the factor; against a household or
+    # namesake explanation (scaled alike) by less, never more
+    record = {"given_name": "Ada", "surname": "Lovelace", "email": "ada@example.org", "date_of_birth": "1815-12-10"}
+    stranger = {"given_name": "Grace", "surname": "Hopper", "email": "grace@navy.test", "date_of_birth": "1906-12-09"}
+    twin = {**record, "surname": "Lovelcae"}
+    drops = [matcher.score(record, [c])[0].match_weight - bigger.score(record, [c])[0].match_weight
+             for c in (stranger, twin)]
+    assert math.isclose(drops[0], math.log2(1 / factor), rel_tol=1e-3)
+    assert 0.0 < drops[1] <= math.log2(1 / factor) + 1e-9
+
+
+def test_records_round_trip_and_an_old_stored_matcher_reads_as_unknown_size(batch):
+    matcher = Matcher.from_resolution(batch)
+    assert Matcher.from_dict(json.loads(json.dumps(matcher.to_dict()))).records == matcher.records
+    old = matcher.to_dict()
+    del old["records"]
+    assert Matcher.from_dict(old).records is None

@@ -13,7 +13,8 @@
    different people — then the cluster goes to review instead.
 4. **Queue** every other pair at or above ``review_at`` (``duplicate_pairs_record``).
 5. **Keep the model**: the fitted matcher is stored (``fitted.matcher_store``) for the
-   create-time check and imports to score with.
+   create-time check and imports to score with — or, when the table held too few duplicates to
+   learn from, the built-in model with this table's name frequencies (``matcher_of_run``).
 
 Re-running changes nothing that was decided: merged contacts are gone, decided pairs are skipped,
 open pairs get their new probability.
@@ -31,7 +32,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rapport.analytics.resolve import FIELDS, ColumnMap, Matcher, resolve
+from rapport.analytics.resolve import FIELDS, ColumnMap, matcher_of_run, resolve
 from rapport.core import permissions
 from rapport.core.errors import DomainError, ValidationFailed
 from rapport.core.models import User
@@ -216,7 +217,8 @@ def dedupe_run(
     warnings.extend(result.warnings)
     if not dry_run and result.model is not None:
         # What this database taught the matcher is what the create-time check scores with.
-        matcher_store(matcher=Matcher.from_resolution(result), records=len(frame))
+        matcher, learnt = matcher_of_run(result)
+        matcher_store(matcher=matcher, records=len(frame), learnt=learnt)
     pairs = result.pairs
     pair_rows = pairs.to_dict("records") if len(pairs) else []
     not_duplicates = {

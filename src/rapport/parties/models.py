@@ -375,6 +375,9 @@ class FittedMatcher(models.Model):
     kind = models.CharField(max_length=10, unique=True)
     data = models.JSONField()
     records = models.PositiveIntegerField(default=0)
+    # False: the scan saw too few duplicates to learn from, so ``data`` is the built-in model
+    # with this database's name frequencies (``rapport.analytics.resolve.matcher_of_run``).
+    learnt = models.BooleanField(default=True)
     fitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

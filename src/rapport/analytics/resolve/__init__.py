@@ -36,7 +36,7 @@ from .blocking import DEFAULT_CAP, BlockingReport, candidate_pairs
 from .cluster import Clustering, cluster
 from .compare import FIELD_NAMES, FIELDS, TF_FIELDS, compare_sql, fetch_frequencies, value_frequencies
 from .evaluate import Accuracy, Counts, evaluate
-from .matcher import Matcher, PairScore, default_matcher, fit_matcher
+from .matcher import Matcher, PairScore, default_matcher, fit_matcher, matcher_of_run
 from .prepare import INFORMATIVE, ColumnMap, infer_dayfirst, prepare
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "default_matcher",
     "evaluate",
     "fit_matcher",
+    "matcher_of_run",
     "resolve",
 ]
 

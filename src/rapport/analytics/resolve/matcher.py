@@ -39,6 +39,7 @@ value's share.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,9 @@ class Matcher:
     dayfirst: bool = True  # how ambiguous dates of birth read (inferred from the fitted table)
     threshold: float = 0.9  # "possible duplicate" from here: resolve()'s link threshold
     min_probability: float = 0.05  # weaker pairs are not worth showing: resolve()'s min_pair_probability
+    # Distinct records of the table the model was fitted on (None: unknown). The model's λ are
+    # shares of all pairs of that table, so they hold for a table of that size (see for_table).
+    records: int | None = None
     # Per TF field: its index, top level, record column and shares (derived; not part of the value).
     _tf_index: tuple[tuple[int, int, str, ValueShares], ...] = field(init=False, repr=False, compare=False)
 
@@ -174,7 +178,30 @@ class Matcher:
         frequencies = {name: ValueShares.from_series(resolution.frequencies.get(name, pd.Series([], dtype=float)),
                                                      top_n=top_n) for name in TF_FIELDS}
         return cls(model=resolution.model, frequencies=frequencies, dayfirst=resolution.dayfirst,
-                   threshold=threshold, min_probability=min_probability)
+                   threshold=threshold, min_probability=min_probability,
+                   records=len(resolution.clusters) - resolution.collapsed)
+
+    def for_table(self, records: int) -> Matcher:
+        """This matcher for a table of ``records`` records: every class's ``λ`` rescaled to its size.
+
+        ``λ`` is the share of all pairs that match (and each related class's, of all pairs that
+        are, say, a household). A table's duplicates, households and namesakes grow about as its
+        records, its pairs as their square, so the same people in a table ten times larger make
+        each pair ten times less likely to match: a prior fitted on 10,000 records, or a fit of
+        100,000 contacts scoring against a million, would otherwise be 3.3 bits over-confident
+        per tenfold. The rescaling is by ``(fitted - 1) / (records - 1)``. Unknown fitted size, the
+        same size, or fewer than two records: ``self`` unchanged.
+        """
+        if self.records is None or records < 2 or records == self.records or self.records < 2:
+            return self
+        factor = (self.records - 1) / (records - 1)
+        model = self.model
+        scaled = dataclasses.replace(
+            model,
+            lam=min(model.lam * factor, 0.5),
+            related=tuple(dataclasses.replace(c, lam=min(c.lam * factor, 0.25)) for c in model.related),
+        )
+        return dataclasses.replace(self, model=scaled, records=records)
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -246,6 +273,7 @@ class Matcher:
             "threshold": self.threshold,
             "min_probability": self.min_probability,
             "dayfirst": self.dayfirst,
+            "records": self.records,
             "model": {
                 "fields": list(model.fields),
                 "m": [np.asarray(x, dtype=float).tolist() for x in model.m],
@@ -281,8 +309,39 @@ class Matcher:
         frequencies = {name: ValueShares(shares={str(k): float(v) for k, v in f["shares"].items()},
                                          default=None if f["default"] is None else float(f["default"]),
                                          distinct=int(f["distinct"])) for name, f in data["frequencies"].items()}
+        records = data.get("records")  # absent from matchers stored before it was kept
         return cls(model=model, frequencies=frequencies, dayfirst=bool(data["dayfirst"]),
-                   threshold=float(data["threshold"]), min_probability=float(data["min_probability"]))
+                   threshold=float(data["threshold"]), min_probability=float(data["min_probability"]),
+                   records=None if records is None else int(records))
+
+
+MIN_LEARNT_MATCHES = 30.0
+
+
+def matcher_of_run(resolution: Resolution, *, min_matches: float = MIN_LEARNT_MATCHES, threshold: float = 0.9,
+                   min_probability: float = 0.05, top_n: int | None = DEFAULT_TOP_N) -> tuple[Matcher, bool]:
+    """What a batch run should leave for scoring single records, and whether its model was learnt.
+
+    EM learns ``m`` only from the duplicates it sees: on a table with (almost) none — a fresh CRM,
+    a clean import — the fitted ``λ`` collapses towards 0 and the ``m`` go flat, and such a model
+    would call no pair a duplicate ever again. So the run's own model is kept only when it
+    expects at least ``min_matches`` matching pairs (:func:`expected_matches`); otherwise the
+    prior's model (:func:`default_matcher`) is kept with the run's term frequencies and date
+    order, which are right for this table whatever its duplicates.
+    Returns ``(matcher, learnt)``; raises ``ValueError`` like :meth:`Matcher.from_resolution`.
+    """
+    own = Matcher.from_resolution(resolution, threshold=threshold, min_probability=min_probability, top_n=top_n)
+    if expected_matches(own) >= min_matches:
+        return own, True
+    prior = default_matcher()
+    return Matcher(model=prior.model, frequencies=own.frequencies, dayfirst=own.dayfirst, threshold=threshold,
+                   min_probability=min_probability, records=prior.records), False
+
+
+def expected_matches(matcher: Matcher) -> float:
+    """How many matching pairs the model expects in the table it was fitted on (``λ`` × its pairs)."""
+    n = matcher.records or 0
+    return matcher.model.lam * n * (n - 1) / 2.0
 
 
 def fit_matcher(frame: pd.DataFrame, *, id_column: str = "id", columns: ColumnMap | None = None,

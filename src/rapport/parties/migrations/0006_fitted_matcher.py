@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(max_length=10, unique=True)),
                 ('data', models.JSONField()),
                 ('records', models.PositiveIntegerField(default=0)),
+                ('learnt', models.BooleanField(default=True)),
                 ('fitted_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={

@@ -8,10 +8,11 @@ contacts, which existing contacts the new one probably is, with the evidence per
    or phone numbers (any of theirs, not only the primary), contacts whose names match the new
    name within one edit per word in any order (the search rule, so "Jonh Smtih" and "Smith,
    John" are found), and — capped — contacts with the same surname and given-name initial or
-   a nickname of the given name ("Bob" for "Robert"). At most ``CANDIDATES`` in all.
+   a nickname of the given name ("Bob" for "Robert"), narrowed to those sharing the birthday
+   or a postal code when the new record has either. At most ``CANDIDATES`` in all.
 2. **Scoring** is the identity matcher of the duplicate scan: the ``FittedMatcher`` the last
    scan stored for contacts (the model learnt from this database), or the built-in prior
-   before any scan. A candidate that shares an email or phone with the new record is compared
+   before any scan, rescaled to the table's present size (``fitted.current_matcher``). A candidate that shares an email or phone with the new record is compared
    on that value (it is one of its values, even if not its primary one).
 3. **Access**: only contacts the actor may read are shown; ``hidden`` counts the others that
    reach the warning bar, so a user is told a duplicate exists without seeing whose it is.
@@ -192,25 +193,50 @@ def _record(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[st
 # --- candidates ------------------------------------------------------------------------------------
 
 
-def _name_queries(first: str, last: str) -> list[tuple[str, int]]:
-    """(name query, limit) for the name rules: full name, then surname + initial, then nicknames."""
+def _name_queries(first: str, last: str) -> tuple[list[str], list[str]]:
+    """Name queries for candidates: (the full name), (surname + initial, surname + each nickname)."""
     given = name_tokens(first)
     family = [w for w in name_tokens(last) if len(w) >= MIN_FUZZY_WORD]
-    queries: list[tuple[str, int]] = []
-    if given or family:
-        full = " ".join([*given, *name_tokens(last)])
-        if any(len(w) >= MIN_FUZZY_WORD for w in name_tokens(full)):
-            queries.append((full, NAME_CANDIDATES))
+    strict: list[str] = []
+    loose: list[str] = []
+    full = " ".join([*given, *name_tokens(last)])
+    if any(len(w) >= MIN_FUZZY_WORD for w in name_tokens(full)):
+        strict.append(full)
     if family and given:
         surname = " ".join(family)
         # One letter is matched as a prefix: "J. Smith", "Jon Smith", "Johnny Smith".
-        queries.append((f"{surname} {given[0][0]}", LOOSE_CANDIDATES))
+        loose.append(f"{surname} {given[0][0]}")
         canonical = CANONICAL.get(given[0])
         if canonical is not None:
             variants = [canonical, *NICKNAMES.get(canonical, ())]
             others = [v for v in variants if v[0] != given[0][0] and len(v) >= MIN_FUZZY_WORD]
-            queries.extend((f"{surname} {v}", LOOSE_CANDIDATES) for v in others[:NICKNAME_VARIANTS])
-    return queries
+            loose.extend(f"{surname} {v}" for v in others[:NICKNAME_VARIANTS])
+    return strict, loose
+
+
+def _corroboration(record: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    """SQL for "same birthday or same postal code" (``{c}``: the contact table), or None without either.
+
+    A loose name match ("J. Smith", "Bob Smith") is worth scoring only with something else in
+    common; at a million contacts there are thousands of them, and an arbitrary few would hide
+    the one that shares the birthday or the address.
+    """
+    conditions: list[str] = []
+    params: list[Any] = []
+    try:
+        birthday = dt.date.fromisoformat(record["birthday"]) if record["birthday"] else None
+    except ValueError:
+        birthday = None
+    if birthday is not None:
+        conditions.append('{c}."birthday" = %s')
+        params.append(birthday)
+    if record["postal_code"]:
+        conditions.append(
+            f'EXISTS (SELECT 1 FROM "{Address._meta.db_table}" a WHERE a."contact_id" = {{c}}."id" '
+            'AND upper(a."postal_code") = upper(%s))'
+        )
+        params.append(record["postal_code"].strip())
+    return (" OR ".join(conditions), params) if conditions else None
 
 
 def _candidate_ids(record: Mapping[str, Any], emails: list[str], phones: list[str],
@@ -224,10 +250,14 @@ def _candidate_ids(record: Mapping[str, Any], emails: list[str], phones: list[st
     if phones:
         by_phone.update(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:20])
     found: dict[int, None] = dict.fromkeys(sorted(by_email | by_phone))
-    for query, limit in _name_queries(record["first_name"], record["last_name"]):
+    strict, loose = _name_queries(record["first_name"], record["last_name"])
+    for query in strict:
+        found.update(dict.fromkeys(contact_name_ids(query, limit=NAME_CANDIDATES)))
+    also = _corroboration(record)
+    for query in loose:
         if len(found) >= CANDIDATES:
             break
-        found.update(dict.fromkeys(contact_name_ids(query, limit=limit)))
+        found.update(dict.fromkeys(contact_name_ids(query, limit=LOOSE_CANDIDATES, also=also)))
     found.pop(exclude_id, None)  # type: ignore[arg-type]
     return list(found)[:CANDIDATES], by_email, by_phone
 

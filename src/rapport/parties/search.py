@@ -217,37 +217,44 @@ def search_ids(queryset: QuerySet[Model], *, query: str, limit: int, exact: Q | 
     return ids
 
 
-def contact_name_ids(text: str, *, limit: int) -> list[int]:
+def contact_name_ids(text: str, *, limit: int, also: tuple[str, list[Any]] | None = None) -> list[int]:
     """Ids of at most ``limit`` contacts whose names match ``text`` by the contact name rule, unranked.
 
     The candidate step of the create-time duplicate check: no permission filter (the caller
     decides what to show) and no ranking (the identity matcher scores them). Cost: one lookup in
     the name-word dictionary and a few GIN posting lists (PostgreSQL), or one FTS5 query
-    (SQLite), whatever the size of the table.
+    (SQLite), whatever the size of the table. ``also``: an extra SQL condition and its
+    parameters, ``{c}`` standing for the contact table (e.g. the same birthday), applied to the
+    name matches before the limit.
     """
     table = CONTACT_TABLE
+    extra_sql, extra_params = also if also is not None else ("", [])
     if connection.vendor == "postgresql":
         branch = _name_branch(table, text)
         if branch is None:
             return []
         sql, params = branch
+        if extra_sql:
+            quoted = f'"{table}"'
+            sql = f"{sql} AND ({extra_sql.format(c=quoted)})"
         with connection.cursor() as cursor:
             # Materialised for the reason _first_ids gives; read only until the limit.
             cursor.execute(
                 f'WITH found AS MATERIALIZED (SELECT "{table}"."id" FROM "{table}" WHERE {sql}) '
                 f"SELECT id FROM found LIMIT {int(limit)}",
-                params,
+                [*params, *extra_params],
             )
             return [row[0] for row in cursor.fetchall()]
     query = _names_fts_query(text)
     if query is None:
         return []
     first, last = NAME_COLUMNS[table]
+    where = f" AND ({extra_sql.format(c='c')})" if extra_sql else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT c."id", c."{first}", c."{last}" FROM {NAMES_FTS} n JOIN "{table}" c ON c."id" = n.rowid '
-            f"WHERE {NAMES_FTS} MATCH %s LIMIT {SQLITE_CANDIDATES}",
-            [query],
+            f"WHERE {NAMES_FTS} MATCH %s{where} LIMIT {SQLITE_CANDIDATES}",
+            [query, *extra_params],
         )
         rows = cursor.fetchall()
     found = [pk for pk, given, family in rows if names_match(text, f"{given or ''} {family or ''}")]

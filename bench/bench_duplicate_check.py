@@ -7,10 +7,12 @@ Needs PostgreSQL; uses the same demo database as ``bench_read.py`` (loaded once,
 ``common.demo_database``). Probes are made from contacts drawn at random, one kind of damage
 each, in rotation (every probe is run once untimed first, to warm the caches):
 
-* ``typo + email``: one transposition in the last name, the same email in upper case;
-* ``swapped + phone``: first and last name swapped, the phone written in international format;
+* ``typo + email``: one transposition in the last name, the same email in upper case (sources
+  with an email);
+* ``swapped + phone``: first and last name swapped, the phone written in international format
+  (sources with a phone);
 * ``nickname + address``: the given name replaced by a nickname (or its initial), same birthday
-  or address, no email or phone;
+  and address (a source with at least one of them), no email or phone;
 * ``someone new``: the first name of one contact and the last name of another, a fresh email:
   nobody, so any likely match is a false alarm.
 
@@ -36,6 +38,12 @@ import common
 
 TARGET_MS = 50.0
 KINDS = ("typo + email", "swapped + phone", "nickname + address", "someone new")
+REQUIRES = {
+    "typo + email": lambda s: bool(s["email"]),
+    "swapped + phone": lambda s: bool(s["phone"]),
+    "nickname + address": lambda s: bool(s["birthday"] or s["street"]),
+    "someone new": lambda s: True,
+}
 
 
 def _typo(word: str) -> str:
@@ -114,9 +122,16 @@ def run(url: str, probes: int, seed: int) -> None:
     rng = random.Random(seed)
     raw = psycopg.connect(url, autocommit=True)
     admin = User.objects.get(username="admin")
-    sources = _sample(raw, probes + 1, rng)
-    cases = [(KINDS[i % len(KINDS)], src, _probe(KINDS[i % len(KINDS)], src, sources[i + 1], i))
-             for i, src in enumerate(sources[:-1])]
+    sources = _sample(raw, probes * 3, rng)
+    per_kind = max(1, probes // len(KINDS))
+    cases = []
+    for kind in KINDS:
+        # Each kind of damage keeps the evidence it names: a source without a phone cannot make a
+        # "swapped + phone" probe (it would be a bare name, which is rightly no duplicate).
+        fit = [s for s in sources if REQUIRES[kind](s)][:per_kind + 1]
+        cases.extend((kind, src, _probe(kind, src, fit[(i + 1) % len(fit)], i))
+                     for i, src in enumerate(fit[:per_kind]))
+    rng.shuffle(cases)
     matcher = current_matcher()[1]
     print(f"{len(cases)} probes, matcher: {matcher}; load average {os.getloadavg()[0]:.2f}")
 

@@ -8,12 +8,14 @@ contacts, which existing contacts the new one probably is, with the evidence per
    or phone numbers (any of theirs, not only the primary), contacts whose names match the new
    name within one edit per word in any order (the search rule, so "Jonh Smtih" and "Smith,
    John" are found), and — capped — contacts with the same surname and given-name initial or
-   a nickname of the given name ("Bob" for "Robert"), narrowed to those sharing the birthday
-   or a postal code when the new record has either. At most ``CANDIDATES`` in all.
+   a nickname of the given name ("Bob" for "Robert") — or, when the new record has a birthday
+   or postal code, every contact with its surname that shares one of them (two small indexed
+   reads). At most ``CANDIDATES`` in all.
 2. **Scoring** is the identity matcher of the duplicate scan: the ``FittedMatcher`` the last
    scan stored for contacts (the model learnt from this database), or the built-in prior
-   before any scan, rescaled to the table's present size (``fitted.current_matcher``). A candidate that shares an email or phone with the new record is compared
-   on that value (it is one of its values, even if not its primary one).
+   before any scan, rescaled to the table's present size (``fitted.current_matcher``). A
+   candidate that shares an email or phone with the new record is compared on that value (it
+   is one of its values, even if not its primary one).
 3. **Access**: only contacts the actor may read are shown; ``hidden`` counts the others that
    reach the warning bar, so a user is told a duplicate exists without seeing whose it is.
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +45,7 @@ from rapport.parties.fitted import current_matcher
 from rapport.parties.identity_batch import COLUMNS
 from rapport.parties.models import Address, Contact, ContactEmail, ContactPhone
 from rapport.parties.normalize import email_normalize, phone_normalize
-from rapport.parties.search import MIN_FUZZY_WORD, contact_name_ids, name_tokens
+from rapport.parties.search import MIN_FUZZY_WORD, NameQuery, contact_name_ids_many, name_tokens
 from rapport.parties.services import contact_create
 
 CANDIDATES = 60  # scoring is linear in these; 60 keep the check well inside its 50 ms budget
@@ -214,50 +216,70 @@ def _name_queries(first: str, last: str) -> tuple[list[str], list[str]]:
     return strict, loose
 
 
-def _corroboration(record: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
-    """SQL for "same birthday or same postal code" (``{c}``: the contact table), or None without either.
+def _corroborations(record: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
+    """SQL conditions ("same birthday", "an address with the same postal code"; ``{c}``: the contact
+    table) for the record's birthday and postal code, each answered by its own index.
 
-    A loose name match ("J. Smith", "Bob Smith") is worth scoring only with something else in
-    common; at a million contacts there are thousands of them, and an arbitrary few would hide
-    the one that shares the birthday or the address.
+    With one of them in common, a contact with the new surname is worth scoring whatever its
+    given name (nickname, initial, a second name used instead of the first); without, only the
+    same initial or a nickname is, and at a million contacts an arbitrary few of those.
     """
-    conditions: list[str] = []
-    params: list[Any] = []
+    conditions: list[tuple[str, list[Any]]] = []
     try:
         birthday = dt.date.fromisoformat(record["birthday"]) if record["birthday"] else None
     except ValueError:
         birthday = None
     if birthday is not None:
-        conditions.append('{c}."birthday" = %s')
-        params.append(birthday)
+        conditions.append(('{c}."birthday" = %s', [birthday]))
     if record["postal_code"]:
-        conditions.append(
-            f'EXISTS (SELECT 1 FROM "{Address._meta.db_table}" a WHERE a."contact_id" = {{c}}."id" '
-            'AND upper(a."postal_code") = upper(%s))'
-        )
-        params.append(record["postal_code"].strip())
-    return (" OR ".join(conditions), params) if conditions else None
+        conditions.append((
+            f'{{c}}."id" IN (SELECT a."contact_id" FROM "{Address._meta.db_table}" a '
+            'WHERE upper(a."postal_code") = upper(%s) AND a."contact_id" IS NOT NULL)',
+            [record["postal_code"].strip()],
+        ))
+    return conditions
+
+
+def _sharing(emails: list[str], phones: list[str]) -> tuple[set[int], set[int]]:
+    """Contacts holding one of ``emails`` (any of theirs, or the primary) and one of ``phones``: one statement."""
+    parts: list[str] = []
+    params: list[Any] = []
+    # Each lookup is one index; 20 holders of one address are plenty to score (a shared inbox).
+    for kind, table, key, column, values in (
+        ("e", ContactEmail._meta.db_table, "contact_id", "email", emails),
+        ("e", Contact._meta.db_table, "id", "email", emails),
+        ("p", ContactPhone._meta.db_table, "contact_id", "number", phones),
+    ):
+        if values:
+            marks = ", ".join(["%s"] * len(values))
+            parts.append(f'SELECT * FROM (SELECT \'{kind}\' AS k, "{key}" AS id FROM "{table}" '
+                         f'WHERE "{column}" IN ({marks}) LIMIT 20) AS {kind}{len(parts)}')
+            params.extend(values)
+    by_email: set[int] = set()
+    by_phone: set[int] = set()
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, pk in cursor.fetchall():
+                (by_email if kind == "e" else by_phone).add(pk)
+    return by_email, by_phone
 
 
 def _candidate_ids(record: Mapping[str, Any], emails: list[str], phones: list[str],
                    exclude_id: int | None) -> tuple[list[int], set[int], set[int]]:
     """Candidate ids (strongest kind first, at most ``CANDIDATES``) and those sharing an email / a phone."""
-    by_email: set[int] = set()
-    by_phone: set[int] = set()
-    if emails:
-        by_email.update(ContactEmail.objects.filter(email__in=emails).values_list("contact_id", flat=True)[:20])
-        by_email.update(Contact.objects.filter(email__in=emails).values_list("pk", flat=True)[:20])
-    if phones:
-        by_phone.update(ContactPhone.objects.filter(number__in=phones).values_list("contact_id", flat=True)[:20])
+    by_email, by_phone = _sharing(emails, phones)
     found: dict[int, None] = dict.fromkeys(sorted(by_email | by_phone))
     strict, loose = _name_queries(record["first_name"], record["last_name"])
-    for query in strict:
-        found.update(dict.fromkeys(contact_name_ids(query, limit=NAME_CANDIDATES)))
-    also = _corroboration(record)
-    for query in loose:
-        if len(found) >= CANDIDATES:
-            break
-        found.update(dict.fromkeys(contact_name_ids(query, limit=LOOSE_CANDIDATES, also=also)))
+    surname = " ".join(w for w in name_tokens(record["last_name"]) if len(w) >= MIN_FUZZY_WORD)
+    corroborations = _corroborations(record) if surname else []
+    queries: list[NameQuery] = [(query, NAME_CANDIDATES, None) for query in strict]
+    if corroborations:
+        queries.extend((surname, LOOSE_CANDIDATES, also) for also in corroborations)
+    else:
+        queries.extend((query, LOOSE_CANDIDATES, None) for query in loose)
+    for ids in contact_name_ids_many(queries):  # in query order: the strongest kind of match first
+        found.update(dict.fromkeys(ids))
     found.pop(exclude_id, None)  # type: ignore[arg-type]
     return list(found)[:CANDIDATES], by_email, by_phone
 

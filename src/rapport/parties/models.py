@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -135,6 +135,8 @@ class Contact(OwnedModel):
             models.Index(fields=["external_id"], name="contact_external_id"),
             models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name"),
             models.Index(fields=["team", "last_name", "first_name", "id"], name="contact_team_name"),
+            # The duplicate check's "same surname and birthday" candidates (parties.duplicate_check).
+            models.Index(fields=["birthday"], name="contact_birthday"),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +199,8 @@ class Address(models.Model):
                 name="address_has_one_owner",
             )
         ]
+        # The duplicate check's "same surname and postal code" candidates (parties.duplicate_check).
+        indexes = [models.Index(Upper("postal_code"), name="address_postal_code")]
 
     def __str__(self) -> str:
         return ", ".join(p for p in (self.street, self.postal_code, self.city, self.region, self.country) if p)

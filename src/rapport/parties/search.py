@@ -217,44 +217,69 @@ def search_ids(queryset: QuerySet[Model], *, query: str, limit: int, exact: Q | 
     return ids
 
 
+NameQuery = tuple[str, int, "tuple[str, list[Any]] | None"]
+
+
 def contact_name_ids(text: str, *, limit: int, also: tuple[str, list[Any]] | None = None) -> list[int]:
     """Ids of at most ``limit`` contacts whose names match ``text`` by the contact name rule, unranked.
 
     The candidate step of the create-time duplicate check: no permission filter (the caller
-    decides what to show) and no ranking (the identity matcher scores them). Cost: one lookup in
-    the name-word dictionary and a few GIN posting lists (PostgreSQL), or one FTS5 query
-    (SQLite), whatever the size of the table. ``also``: an extra SQL condition and its
-    parameters, ``{c}`` standing for the contact table (e.g. the same birthday), applied to the
-    name matches before the limit.
+    decides what to show) and no ranking (the identity matcher scores them). ``also``: an extra
+    SQL condition and its parameters, ``{c}`` standing for the contact table (e.g. the same
+    birthday), applied to the name matches before the limit.
+    """
+    return contact_name_ids_many([(text, limit, also)])[0]
+
+
+def contact_name_ids_many(queries: list[NameQuery]) -> list[list[int]]:
+    """:func:`contact_name_ids` of each ``(text, limit, also)``, in two round trips on PostgreSQL.
+
+    PostgreSQL: one lookup in the name-word dictionary for every word of every query, then one
+    statement of limited branches (``UNION ALL``), each a few GIN posting lists, whatever the size
+    of the table. SQLite: one FTS5 query per query (in process, no round trip to save).
     """
     table = CONTACT_TABLE
-    extra_sql, extra_params = also if also is not None else ("", [])
-    if connection.vendor == "postgresql":
-        branch = _name_branch(table, text)
+    if connection.vendor != "postgresql":
+        return [_sqlite_name_ids(text, limit, also) for text, limit, also in queries]
+    words = [w for text, _limit, _also in queries for w in name_tokens(text) if len(w) >= MIN_FUZZY_WORD]
+    near = _near_words(list(dict.fromkeys(words)))
+    parts: list[str] = []
+    params: list[Any] = []
+    quoted = f'"{table}"'
+    for index, (text, limit, also) in enumerate(queries):
+        branch = _name_branch(table, text, near)
         if branch is None:
-            return []
-        sql, params = branch
-        if extra_sql:
-            quoted = f'"{table}"'
-            sql = f"{sql} AND ({extra_sql.format(c=quoted)})"
-        with connection.cursor() as cursor:
-            # Materialised for the reason _first_ids gives; read only until the limit.
-            cursor.execute(
-                f'WITH found AS MATERIALIZED (SELECT "{table}"."id" FROM "{table}" WHERE {sql}) '
-                f"SELECT id FROM found LIMIT {int(limit)}",
-                [*params, *extra_params],
-            )
-            return [row[0] for row in cursor.fetchall()]
+            continue
+        sql, branch_params = branch
+        if also is not None:
+            sql = f"{sql} AND ({also[0].format(c=quoted)})"
+            branch_params = [*branch_params, *also[1]]
+        # Each branch materialised for the reason _first_ids gives, and read only until its limit.
+        parts.append(f'SELECT * FROM (WITH found AS MATERIALIZED (SELECT {quoted}."id" FROM {quoted} WHERE {sql}) '
+                     f"SELECT {index} AS q, id FROM found LIMIT {int(limit)}) AS q{index}")
+        params.extend(branch_params)
+    out: list[list[int]] = [[] for _query in queries]
+    if not parts:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, pk in cursor.fetchall():
+            out[index].append(pk)
+    return out
+
+
+def _sqlite_name_ids(text: str, limit: int, also: tuple[str, list[Any]] | None) -> list[int]:
     query = _names_fts_query(text)
     if query is None:
         return []
+    table = CONTACT_TABLE
     first, last = NAME_COLUMNS[table]
-    where = f" AND ({extra_sql.format(c='c')})" if extra_sql else ""
+    where = f" AND ({also[0].format(c='c')})" if also is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT c."id", c."{first}", c."{last}" FROM {NAMES_FTS} n JOIN "{table}" c ON c."id" = n.rowid '
             f"WHERE {NAMES_FTS} MATCH %s{where} LIMIT {SQLITE_CANDIDATES}",
-            [query, *extra_params],
+            [query, *(also[1] if also is not None else [])],
         )
         rows = cursor.fetchall()
     found = [pk for pk, given, family in rows if names_match(text, f"{given or ''} {family or ''}")]
@@ -279,32 +304,41 @@ def _known_words_within_one_edit(words: list[str]) -> dict[str, list[str]] | Non
 
     ``None`` when some word has none: then no name can match every word.
     """
-    wanted = sorted(set().union(*(deletions(word) for word in words)))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT variant, word FROM parties_nameword WHERE variant = ANY(%s)", [wanted])
-        rows = cursor.fetchall()
+    near = _near_words(words)
+    return None if any(not near[word] for word in words) else near
+
+
+def _near_words(words: list[str]) -> dict[str, list[str]]:
+    """Each word -> the dictionary's name words within one edit of it (maybe none): one query for all."""
+    wanted = sorted(set().union(*(deletions(word) for word in words))) if words else []
+    rows: list[tuple[str, str]] = []
+    if wanted:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT variant, word FROM parties_nameword WHERE variant = ANY(%s)", [wanted])
+            rows = cursor.fetchall()
     found: dict[str, list[str]] = {}
     for word in words:
         own = deletions(word)
-        near = sorted({known for variant, known in rows if variant in own and within_one_edit(word, known)})
-        if not near:
-            return None
-        found[word] = near
+        found[word] = sorted({known for variant, known in rows if variant in own and within_one_edit(word, known)})
     return found
 
 
-def _name_branch(table: str, text: str) -> tuple[str, list[Any]] | None:
-    """SQL (and parameters) for "every query word matches a word of the contact's name"."""
+def _name_branch(table: str, text: str, near: dict[str, list[str]] | None = None) -> tuple[str, list[Any]] | None:
+    """SQL (and parameters) for "every query word matches a word of the contact's name".
+
+    ``near``: the dictionary's answer for (at least) the query's words, when the caller already
+    asked it (``_near_words``); otherwise it is asked here.
+    """
     words = name_tokens(text)
-    fuzzy = [word for word in words if len(word) >= MIN_FUZZY_WORD]
+    fuzzy = list(dict.fromkeys(word for word in words if len(word) >= MIN_FUZZY_WORD))
     if not fuzzy:
         return None
-    near = _known_words_within_one_edit(list(dict.fromkeys(fuzzy)))
-    if near is None:
+    known = _known_words_within_one_edit(fuzzy) if near is None else {w: near.get(w, []) for w in fuzzy}
+    if known is None or any(not known[w] for w in fuzzy):
         return None
     expression = _name_words_sql(table)
-    conditions = [f"{expression} && %s::text[]" for _word in near]
-    params: list[Any] = list(near.values())
+    conditions = [f"{expression} && %s::text[]" for _word in fuzzy]
+    params: list[Any] = [known[w] for w in fuzzy]
     for word in words:
         if len(word) < MIN_FUZZY_WORD:
             conditions.append(f"EXISTS (SELECT 1 FROM unnest({expression}) AS w(word) WHERE w.word LIKE %s)")

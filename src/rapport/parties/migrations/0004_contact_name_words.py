@@ -16,8 +16,7 @@ PostgreSQL:
   words instead of a million names.
 * statement-level triggers with transition tables add the words of inserted and updated
   contacts in one ``INSERT … SELECT`` per statement, so bulk imports and ``COPY`` keep the
-  dictionary complete without a per-row cost. Words are never removed (a word nobody has any
-  more matches nothing).
+  dictionary complete without a per-row cost. (0007 removes the words nobody has any more.)
 
 Replaces the trigram index of 0003, whose word-similarity scan merged posting lists of the
 commonest trigrams of a million names on every search.

@@ -166,6 +166,15 @@ def test_screenshots(live_server, transactional_db, browser, rep, teammate, tmp_
     page.wait_for_url(re.compile(r"/contacts/duplicates/\d+/$"))
     page.screenshot(path=str(OUT / "duplicates-pair.png"), full_page=True)
 
+    # A new contact that already exists: the form warns while it is being typed.
+    page.goto(f"{base}/contacts/new/")
+    page.fill("input[name=first_name]", "Chiara")
+    page.fill("input[name=last_name]", "Schulz")
+    page.fill("input[name=email_0]", "Chiara.Schulz2@initech.example")
+    page.locator("input[name=email_0]").dispatch_event("change")
+    page.locator("[data-duplicates]").wait_for()
+    page.screenshot(path=str(OUT / "duplicate-warning.png"), full_page=False)
+
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     mobile = phone.new_page()
     login(mobile, base, rep.username, PASSWORD)

@@ -224,6 +224,12 @@ RAPPORT_MERGE_RULES = {
     if rule.strip()
 }
 
+# The create-time duplicate check (parties/duplicate_check.py) lists existing contacts from this
+# match probability; "likely" (the form asks for confirmation) is the matcher's own 0.9.
+RAPPORT_DUPLICATE_WARN_AT = float(env_str("RAPPORT_DUPLICATE_WARN_AT", "0.5"))
+if not 0.0 < RAPPORT_DUPLICATE_WARN_AT < 1.0:
+    raise ValueError("RAPPORT_DUPLICATE_WARN_AT must be a probability between 0 and 1")
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -142,7 +142,7 @@ class CheckedCreate:
 
 def warn_at() -> float:
     """The probability from which a candidate is shown (``RAPPORT_DUPLICATE_WARN_AT``, default 0.5)."""
-    return float(getattr(settings, "RAPPORT_DUPLICATE_WARN_AT", 0.5))
+    return float(settings.RAPPORT_DUPLICATE_WARN_AT)
 
 
 # --- the record ------------------------------------------------------------------------------------

@@ -164,7 +164,10 @@ def test_screenshots(live_server, transactional_db, browser, rep, teammate, tmp_
     page.screenshot(path=str(OUT / "duplicates-queue.png"), full_page=True)
     page.click("a[href*='/contacts/duplicates/']:not([href$='/duplicates/'])")
     page.wait_for_url(re.compile(r"/contacts/duplicates/\d+/$"))
+    # Tall enough for the whole pair: in a full-page shot the sticky action bar would cover a row.
+    page.set_viewport_size({"width": 1360, "height": 1250})
     page.screenshot(path=str(OUT / "duplicates-pair.png"), full_page=True)
+    page.set_viewport_size({"width": 1360, "height": 900})
 
     # A new contact that already exists: the form warns while it is being typed.
     page.goto(f"{base}/contacts/new/")

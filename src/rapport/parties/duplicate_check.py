@@ -370,13 +370,11 @@ def duplicate_check_record(*, contact: Contact, check: DuplicateCheck, review_at
 
     Every pair is queued, readable by the creator or not: the reviewers who may see both decide.
     """
-    bar = review_at
     proposals = [PairProposal(contact.pk, pk, probability, {**evidence, "via": "create"})
-                 for pk, probability, evidence in check.scores if probability >= bar and pk != contact.pk]
+                 for pk, probability, evidence in check.scores if probability >= review_at and pk != contact.pk]
     if not proposals:
         return RecordResult(0, 0, 0)
     return duplicate_pairs_record(pairs=proposals, source=DuplicateSource.CREATE)
-
 
 
 def duplicate_payload(match: PossibleDuplicate) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from rapport.analytics.resolve import ColumnMap, Matcher, default_matcher, link
@@ -171,8 +171,19 @@ class DuplicateStage:
             where = Q()
             for first, last in chunk:
                 where |= Q(last_name=last, first_name=first)
-            found = Contact.objects.filter(where).values_list("first_name", "last_name", "id")
-            ids |= _capped(((f, last), pk) for f, last, pk in found)
+            # Counted first (an index-only read of the name index), so a name shared by thousands of
+            # contacts costs a count, not thousands of rows.
+            rare = Q()
+            for row in (
+                Contact.objects.filter(where)
+                .values("last_name", "first_name")
+                .annotate(n=Count("id"))
+                .filter(n__lte=KEY_CAP)
+                .order_by()
+            ):
+                rare |= Q(last_name=row["last_name"], first_name=row["first_name"])
+            if rare:
+                ids.update(Contact.objects.filter(rare).values_list("id", flat=True))
         out: list[tuple[Any, ...]] = []
         readable = permissions.readable(self.actor, Contact.objects.all())
         for chunk in _chunks(sorted(ids), 2000):

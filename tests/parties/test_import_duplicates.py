@@ -384,6 +384,7 @@ def test_the_wizard_shows_the_option_and_a_refused_choice_beside_it(make_user, t
                                                   "mode": "upsert"})
     assert response.status_code == 200
     assert "Use a probability above 0 and at most 1" in response.content.decode()
+    assert 'name="review_at" id="id_review_at" min="0.01" max="1" step="any" value="2"' in response.content.decode()
     job.refresh_from_db()
     assert (job.status, job.review_at) == (ImportStatus.UPLOADED, 0.8)
 
@@ -427,3 +428,18 @@ def test_progress_reports_the_matching_stage(rep, existing, tmp_path):
     assert seen.index("matching") < seen.index("import")
     assert (done.stage, ImportJob.objects.get(pk=job.pk).stage) == ("", "")
     assert done.matching_seconds > 0
+
+
+@pytest.mark.parametrize(("namesakes", "queued"), [(3, 3), (4, 0)])
+def test_a_name_shared_by_more_contacts_than_the_cap_brings_no_candidates(rep, tmp_path, monkeypatch,
+                                                                          namesakes, queued):
+    # given a cap of 3 and some contacts of one rare name, each with its own email
+    monkeypatch.setattr("rapport.parties.imports.duplicates.KEY_CAP", 3)
+    for i in range(namesakes):
+        contact_create(actor=rep, data={"first_name": "Zebulon", "last_name": "Quackenbush",
+                                        "emails": [f"z{i}@example.com"]})
+    # when a row of that name with another email is imported
+    job = run(rep, tmp_path, b"First Name,Last Name,Email\nZebulon,Quackenbush,zq@new.example\n")
+    # then each namesake is a candidate under the cap, and none over it
+    assert (job.created_count, job.queued_count) == (1, queued)
+    assert DuplicatePair.objects.count() == queued

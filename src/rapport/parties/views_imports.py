@@ -115,6 +115,12 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         fields=sorted(((k, str(v)) for k, v in preview.fields.items()), key=lambda kv: kv[1]),
         match_keys=[(k.value, k.label) for k in MatchKey if k in keys],
         modes=ImportMode.choices,
+        # What the form shows: the values just sent when they were refused (nothing typed is lost).
+        duplicate_values={
+            "duplicates": request.POST.get("duplicates", job.duplicates) if errors else job.duplicates,
+            "review_at": request.POST.get("review_at", "") if errors else f"{job.review_at:g}",
+            "auto_merge_at": request.POST.get("auto_merge_at", "") if errors else f"{job.auto_merge_at:g}",
+        },
         duplicate_choices=[
             (value, label)
             for value, label in ImportDuplicates.choices

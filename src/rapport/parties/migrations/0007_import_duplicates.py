@@ -3,6 +3,11 @@
 from django.db import migrations, models
 
 
+def existing_jobs_off(apps, schema_editor):
+    """Jobs set up before this option keep the behaviour they were set up with: no matching."""
+    apps.get_model("parties", "ImportJob").objects.update(duplicates="off")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -55,4 +60,5 @@ class Migration(migrations.Migration):
             name='stage',
             field=models.CharField(blank=True, default='', max_length=10),
         ),
+        migrations.RunPython(existing_jobs_off, migrations.RunPython.noop),
     ]

@@ -443,3 +443,14 @@ def test_a_name_shared_by_more_contacts_than_the_cap_brings_no_candidates(rep, t
     # then each namesake is a candidate under the cap, and none over it
     assert (job.created_count, job.queued_count) == (1, queued)
     assert DuplicatePair.objects.count() == queued
+
+
+def test_a_typo_in_the_name_is_found_through_the_phone(rep, existing, tmp_path):
+    # given a row with Ada's phone, her surname misspelt and another email
+    job = run(rep, tmp_path, b"First Name,Last Name,Email,Phone\nAda,Lovleace,a.l@other.example,415.555.0100\n")
+    # then it is queued against Ada, the evidence naming the near surname and the same phone
+    pair = DuplicatePair.objects.get()
+    assert (pair.contact_a_id, pair.contact_b_id) == (existing["ada"].pk, by_email("a.l@other.example").pk)
+    assert (pair.evidence["fields"]["surname"]["level"], pair.evidence["fields"]["phone"]["label"]) == (2, "same")
+    assert pair.probability >= 0.8
+    assert (job.created_count, job.queued_count) == (1, 1)

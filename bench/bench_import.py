@@ -10,13 +10,26 @@ the database is created and migrated here). Prints, does not assert:
 * import: ``manage.py rapport_import contacts FILE`` in a subprocess (validation, email and
   phone normalisation, dedupe by email, account find-or-create, audit events), its rows/s and
   peak RSS (the child's ``VmHWM``, sampled while it runs);
-* the ratio import/baseline.
+* the ratio import/baseline;
+* **duplicates into an existing database** (unless ``--no-duplicates``): the database is loaded
+  with the file's rows (COPY, as the baseline), then a second file of ``--new-rows`` rows (default
+  a fifth of ``--rows``: 10% corrupted copies of existing contacts — a typo in the email, the
+  phone written differently —, 5% copies of an earlier row of the same file, the rest new people)
+  is imported three times from that same state, with ``--duplicates off``, ``review`` and
+  ``auto_merge``. Printed: each run's time and counts, the matching stage's own seconds (the job's
+  ``matching_seconds``: candidate queries, DuckDB blocking and scoring, queueing and merging) and
+  both as a ratio to the ``off`` run.
+
+    .venv/bin/python bench/bench_import.py --rows 20000            # small: about a minute
+    .venv/bin/python bench/bench_import.py --rows 1000000 --new-rows 100000
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import random
 import subprocess
 import sys
 import time
@@ -35,6 +48,8 @@ TABLES = (
     "parties_contact",
     "parties_account",
     "parties_importjob",
+    "parties_duplicatepair",
+    "parties_contactmerge",
 )
 
 
@@ -163,7 +178,7 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def run_import(path: Path, url: str) -> tuple[float, int, str]:
+def run_import(path: Path, url: str, *extra: str) -> tuple[float, int, str]:
     """Run the import as a user would, in its own process, and watch its peak memory.
 
     ``getrusage(RUSAGE_CHILDREN)`` would be wrong here: Linux carries a forked child's pre-exec
@@ -183,6 +198,7 @@ def run_import(path: Path, url: str) -> tuple[float, int, str]:
         "email",
         "--mode",
         "upsert",
+        *(extra or ("--duplicates", "off")),
     ]
     started = time.perf_counter()
     peak_kb = 0
@@ -198,11 +214,98 @@ def run_import(path: Path, url: str) -> tuple[float, int, str]:
     return elapsed, peak_kb, stdout.strip().splitlines()[-1]
 
 
+def _typo(text: str, rng: random.Random) -> str:
+    """Two neighbouring letters of the local part swapped (one edit, as a hurried typist makes)."""
+    local, _at, domain = text.partition("@")
+    if len(local) < 3:
+        return "x" + text
+    i = rng.randrange(len(local) - 1)
+    if local[i] == local[i + 1]:
+        return local[:i] + "q" + local[i + 1 :] + "@" + domain
+    return local[:i] + local[i + 1] + local[i] + local[i + 2 :] + "@" + domain
+
+
+def _reformat(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}"
+    return phone
+
+
+def write_new_file(path: Path, existing: Path, existing_rows: int, count: int, *, seed: int) -> Path:
+    """The second file: 10% corrupted copies of existing rows, 5% copies of earlier rows, the rest new."""
+    from _import_data import DOMAINS, FIRST, LAST, TITLES, _phone
+
+    rng = random.Random(seed)
+    copies = sorted(rng.sample(range(existing_rows), min(existing_rows, count // 10)))
+    wanted, picked = set(copies), []
+    with open(existing, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        for index, row in enumerate(reader):
+            if index in wanted:
+                picked.append(row)
+    rng.shuffle(picked)
+    out: list[list[str]] = []
+    fresh: list[list[str]] = []
+    for i in range(count):
+        roll = rng.random()
+        if picked and roll < 0.10:
+            first, last, email, phone, company, title = picked.pop()
+            out.append([first, last, _typo(email, rng), _reformat(phone), company, title])
+        elif fresh and roll < 0.15:
+            first, last, email, phone, company, title = rng.choice(fresh)
+            out.append([first, last, "second." + email, phone, company, title])
+        else:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            email = f"new.{i}.{last.lower()}@{rng.choice(DOMAINS)}".encode("ascii", "ignore").decode()
+            # Phones of n >= 5,000,000 never meet the first file's (unique below 8M, see _phone).
+            row = [first, last, email, _phone(rng, 5_000_000 + i), f"{rng.choice(LAST)} Group", rng.choice(TITLES)]
+            fresh.append(row)
+            out.append(row)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(out)
+    return path
+
+
+def bench_duplicates(existing: Path, existing_rows: int, new_rows: int, url: str, workdir: Path, seed: int) -> None:
+    """The same second file into the same existing database, with each duplicates option."""
+    from django.db import connection
+
+    from rapport.parties.models import ImportJob
+
+    path = workdir / f"new-{new_rows}-into-{existing_rows}.csv"
+    if not path.exists():
+        write_new_file(path, existing, existing_rows, new_rows, seed=seed + 1)
+    print(f"\nduplicates: {new_rows:,} rows into a database of the {existing_rows:,} rows above")
+    results = {}
+    for mode in ("off", "review", "auto_merge"):
+        truncate()
+        written, _copy = baseline(existing)
+        connection.close()
+        seconds, peak_kb, summary = run_import(path, url, "--duplicates", mode)
+        job = ImportJob.objects.order_by("-id").first()
+        assert job is not None
+        connection.close()
+        results[mode] = (seconds, job.matching_seconds)
+        print(f"  {mode:<10} {seconds:7.2f} s, matching {job.matching_seconds:6.2f} s, peak RSS "
+              f"{peak_kb / 1024:.0f} MB, existing {written:,}: {summary}")
+    plain = results["off"][0]
+    for mode in ("review", "auto_merge"):
+        seconds, matching = results[mode]
+        print(f"  {mode:<10} time/off {seconds / plain:.2f}x; matching stage alone = {matching / plain:.0%} of the "
+              f"plain import ({matching / new_rows * 1e6:,.0f} µs per row)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
+    parser.add_argument("--new-rows", type=int, default=0, help="rows of the second file (default rows / 5)")
+    parser.add_argument("--no-duplicates", action="store_true", help="skip the duplicates section")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -238,6 +341,8 @@ def main() -> None:
     )
     print(f"ratio import/COPY throughput: {copy_seconds / seconds:.1%}")
     print(f"import peak RSS: {peak_kb / 1024:.0f} MB")
+    if not args.no_duplicates:
+        bench_duplicates(path, args.rows, args.new_rows or max(args.rows // 5, 1), url, workdir, args.seed)
 
 
 if __name__ == "__main__":

@@ -282,6 +282,7 @@ def test_for_table_rescales_every_lambda_by_the_number_of_pairs(batch):
     assert math.isclose(expected_matches(bigger), 10 * expected_matches(matcher), rel_tol=0.01)
     # m, u and the frequencies are untouched; same size or unknown size: the matcher itself
     assert bigger.model.m is matcher.model.m and bigger.frequencies is matcher.frequencies
+    assert matcher.for_table(n // 10) is matcher  # never scaled up: a small table keeps the fitted λ
     assert matcher.for_table(n) is matcher and Matcher.from_dict({**matcher.to_dict(), "records": None}).for_table(5) \
         .records is None
     # against unrelated people a pair's weight drops by log2 of the factor; against a household or

@@ -1,8 +1,10 @@
 """REST API of imports and exports.
 
 ``POST /imports`` stores the file and answers 202 with the job; unless ``start`` is false the
-job is queued at once (``dry_run`` for a validation-only pass). Clients poll
-``GET /imports/{id}`` and download ``/imports/{id}/errors``. Exports stream the list the
+job is queued at once (``dry_run`` for a validation-only pass). ``duplicates`` (contacts:
+``auto_merge``, ``review`` — the default —, ``skip`` or ``off``) with ``auto_merge_at`` and
+``review_at`` says what to do with rows that probably duplicate a contact. Clients poll
+``GET /imports/{id}`` and download ``/imports/{id}/errors`` and ``/imports/{id}/skipped``. Exports stream the list the
 caller may read, with the list's filters.
 """
 
@@ -21,7 +23,13 @@ from rapport.core.errors import NotFound, ValidationFailed
 from rapport.parties.choices import ImportMode
 from rapport.parties.export import export_stream
 from rapport.parties.imports.selectors import import_job_get, import_jobs
-from rapport.parties.imports.services import import_job_configure, import_job_create, import_job_start
+from rapport.parties.imports.services import (
+    DEFAULT_AUTO_MERGE_AT,
+    DEFAULT_REVIEW_AT,
+    import_job_configure,
+    import_job_create,
+    import_job_start,
+)
 from rapport.parties.models import ImportJob
 
 router = Router(tags=["imports and exports"])
@@ -45,6 +53,14 @@ class ImportJobOut(Schema):
     updated: int
     unchanged: int
     rejected: int
+    duplicates: str
+    auto_merge_at: float
+    review_at: float
+    merged: int
+    queued: int
+    skipped: int
+    stage: str
+    matching_seconds: float
     message: str
     created_at: str
     started_at: str | None
@@ -61,6 +77,9 @@ class StartIn(Schema):
     mapping: dict[str, str] | None = None
     match_key: str | None = None
     mode: str | None = None
+    duplicates: str | None = None
+    auto_merge_at: float | None = None
+    review_at: float | None = None
 
 
 class ExportQuery(Schema):
@@ -83,6 +102,12 @@ def job_out(job: ImportJob) -> dict[str, Any]:
     links = {"self": base, "start": base + "/start"}
     if job.error_file and job.error_count:
         links["errors"] = base + "/errors"
+    if job.skip_file and job.skipped_count:
+        links["skipped"] = base + "/skipped"
+    if job.queued_count:
+        # The review queue (API and page); the identity router names no URL of its own.
+        links["duplicates"] = reverse("api:imports_list").rsplit("/", 1)[0] + "/duplicates"
+        links["duplicates_page"] = reverse("duplicate_queue")
     return {
         "id": job.pk,
         "kind": job.kind,
@@ -101,6 +126,14 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "updated": job.updated_count,
         "unchanged": job.unchanged_count,
         "rejected": job.error_count,
+        "duplicates": job.duplicates,
+        "auto_merge_at": job.auto_merge_at,
+        "review_at": job.review_at,
+        "merged": job.merged_count,
+        "queued": job.queued_count,
+        "skipped": job.skipped_count,
+        "stage": job.stage,
+        "matching_seconds": round(job.matching_seconds, 3),
         "message": job.message,
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
@@ -133,6 +166,9 @@ def imports_create(
     mapping: Form[str] = "",
     dry_run: Form[bool] = False,
     start: Form[bool] = True,
+    duplicates: Form[str] = "",
+    auto_merge_at: Form[float] = DEFAULT_AUTO_MERGE_AT,
+    review_at: Form[float] = DEFAULT_REVIEW_AT,
 ) -> Status:
     job = import_job_create(
         actor=request.user,  # type: ignore[arg-type]
@@ -142,6 +178,9 @@ def imports_create(
         match_key=match_key,
         mode=mode,
         mapping=_mapping(mapping),
+        duplicates=duplicates or None,
+        auto_merge_at=auto_merge_at,
+        review_at=review_at,
     )
     if start and job.encoding:
         job = import_job_start(actor=request.user, job=job, dry_run=dry_run)  # type: ignore[arg-type]
@@ -165,13 +204,17 @@ def imports_start(request: HttpRequest, job_id: int, payload: StartIn | None = N
     actor = request.user
     job = import_job_get(actor=actor, job_id=job_id)  # type: ignore[arg-type]
     payload = payload or StartIn()
-    if payload.mapping is not None or payload.match_key or payload.mode:
+    options = (payload.duplicates, payload.auto_merge_at, payload.review_at)
+    if payload.mapping is not None or payload.match_key or payload.mode or any(o is not None for o in options):
         import_job_configure(
             actor=actor,  # type: ignore[arg-type]
             job=job,
             mapping=payload.mapping,
             match_key=payload.match_key or job.match_key,
             mode=payload.mode or job.mode,
+            duplicates=payload.duplicates,
+            auto_merge_at=payload.auto_merge_at,
+            review_at=payload.review_at,
         )
     import_job_start(actor=actor, job=job, dry_run=payload.dry_run)  # type: ignore[arg-type]
     job.refresh_from_db()
@@ -187,6 +230,20 @@ def imports_errors(request: HttpRequest, job_id: int) -> FileResponse:
         open(job.error_file, "rb"),  # noqa: SIM115  (FileResponse closes it)
         as_attachment=True,
         filename=f"import-{job.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@router.get("/imports/{job_id}/skipped", url_name="imports_skipped")
+def imports_skipped(request: HttpRequest, job_id: int) -> FileResponse:
+    """The rows skipped as probable duplicates: line, the contact (or line) matched, probability, raw row."""
+    job = import_job_get(actor=request.user, job_id=job_id)  # type: ignore[arg-type]
+    if not job.skip_file or not Path(job.skip_file).exists():
+        raise NotFound("This import has no skip report (it skips no duplicates, or has not run yet).")
+    return FileResponse(
+        open(job.skip_file, "rb"),  # noqa: SIM115  (FileResponse closes it)
+        as_attachment=True,
+        filename=f"import-{job.pk}-skipped.csv",
         content_type="text/csv; charset=utf-8",
     )
 

@@ -87,6 +87,15 @@ class ImportMode(models.TextChoices):
     UPSERT = "upsert", _("Update existing, create the rest")
 
 
+class ImportDuplicates(models.TextChoices):
+    """What an import does with a new row the identity matcher finds to be a probable duplicate."""
+
+    AUTO_MERGE = "auto_merge", _("Merge sure duplicates, queue doubtful ones for review")
+    REVIEW = "review", _("Import, and queue possible duplicates for review")
+    SKIP = "skip", _("Skip rows that probably duplicate a contact")
+    OFF = "off", _("Do not look for duplicates")
+
+
 class MatchKey(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")

@@ -29,6 +29,7 @@ from rapport.parties.choices import (
     DuplicateSource,
     DuplicateStatus,
     EmailKind,
+    ImportDuplicates,
     ImportKind,
     ImportMode,
     ImportStatus,
@@ -227,7 +228,11 @@ class ImportJob(models.Model):
     """One import of a file of contacts or accounts, from upload to the final report.
 
     The file is kept under ``RAPPORT_IMPORT_DIR``. ``error_file`` lists every rejected row
-    (line, column, reason). Re-running a finished job's file changes nothing (idempotent).
+    (line, column, reason); ``skip_file`` every row skipped as a probable duplicate (line, the
+    contact or line it matched, probability). Re-running a finished job's file changes nothing
+    (idempotent). Counts: ``created + updated + unchanged + error + merged + skipped`` is the
+    number of data rows read; ``queued_count`` counts pairs sent to the review queue (their rows
+    are among the created ones). ``0 < review_at <= auto_merge_at <= 1``.
     """
 
     kind = models.CharField(max_length=10, choices=ImportKind.choices)
@@ -250,6 +255,17 @@ class ImportJob(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     error_file = models.CharField(max_length=500, blank=True, default="")
+    # Duplicates (contacts only): what to do with a new row the matcher pairs with an existing
+    # contact or an earlier row of the file; thresholds as the duplicate scan's.
+    duplicates = models.CharField(max_length=10, choices=ImportDuplicates.choices, default=ImportDuplicates.REVIEW)
+    auto_merge_at = models.FloatField(default=0.98)
+    review_at = models.FloatField(default=0.8)
+    merged_count = models.PositiveIntegerField(default=0)
+    queued_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    skip_file = models.CharField(max_length=500, blank=True, default="")
+    stage = models.CharField(max_length=10, blank=True, default="")  # "import" or "matching" while running
+    matching_seconds = models.FloatField(default=0.0)
     message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rapport.core.errors import DomainError, NotFound, PermissionDenied
-from rapport.parties.choices import ImportKind, ImportMode, ImportStatus, MatchKey
+from rapport.parties.choices import ImportDuplicates, ImportKind, ImportMode, ImportStatus, MatchKey
 from rapport.parties.export import FORMATS, export_stream
 from rapport.parties.imports.mapping import ACCOUNT_MATCH_KEYS, CONTACT_MATCH_KEYS
 from rapport.parties.imports.selectors import import_job_get, import_jobs
@@ -86,11 +86,17 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
                 mapping=mapping,
                 match_key=request.POST.get("match_key", job.match_key),
                 mode=request.POST.get("mode", job.mode),
+                duplicates=request.POST.get("duplicates") or None,
+                auto_merge_at=request.POST.get("auto_merge_at") or None,  # type: ignore[arg-type]
+                review_at=request.POST.get("review_at") or None,  # type: ignore[arg-type]
             )
             import_job_start(actor=request.user, job=job, dry_run=request.POST.get("action") == "dry_run")  # type: ignore[arg-type]
             return redirect("import_detail", job_id=job.pk)
         except PermissionDenied as exc:
-            return _forbidden(exc)
+            if not exc.field_errors:
+                return _forbidden(exc)
+            errors = exc.field_errors  # a choice this user may not make (auto-merge): beside the field
+            job.refresh_from_db()
         except DomainError as exc:
             errors = exc.field_errors or {"__all__": [exc.detail]}
             job.refresh_from_db()
@@ -109,6 +115,17 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         fields=sorted(((k, str(v)) for k, v in preview.fields.items()), key=lambda kv: kv[1]),
         match_keys=[(k.value, k.label) for k in MatchKey if k in keys],
         modes=ImportMode.choices,
+        # What the form shows: the values just sent when they were refused (nothing typed is lost).
+        duplicate_values={
+            "duplicates": request.POST.get("duplicates", job.duplicates) if errors else job.duplicates,
+            "review_at": request.POST.get("review_at", "") if errors else f"{job.review_at:g}",
+            "auto_merge_at": request.POST.get("auto_merge_at", "") if errors else f"{job.auto_merge_at:g}",
+        },
+        duplicate_choices=[
+            (value, label)
+            for value, label in ImportDuplicates.choices
+            if value != ImportDuplicates.AUTO_MERGE or request.user.has_perm("parties.merge_contact")
+        ],
         errors=errors,
         can_start=bool(job.encoding) and not active,
     )
@@ -128,6 +145,23 @@ def import_errors(request: HttpRequest, job_id: int) -> HttpResponse:
         open(job.error_file, "rb"),  # noqa: SIM115  (FileResponse closes it)
         as_attachment=True,
         filename=f"import-{job.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@login_required
+@require_GET
+def import_skipped(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        job = _job(request, job_id)
+    except PermissionDenied as exc:
+        return _forbidden(exc)
+    if not job.skip_file or not Path(job.skip_file).exists():
+        raise Http404
+    return FileResponse(
+        open(job.skip_file, "rb"),  # noqa: SIM115  (FileResponse closes it)
+        as_attachment=True,
+        filename=f"import-{job.pk}-skipped.csv",
         content_type="text/csv; charset=utf-8",
     )
 

@@ -7,6 +7,7 @@
     result.model         # the fitted Fellegi–Sunter parameters (fellegi_sunter.Model)
     result.warnings      # e.g. blocks skipped for being over the cap
     Matcher.from_resolution(result).score(new_record, candidates)   # one record at a time, same model
+    link(existing, new, matcher=matcher)                           # many new records at once, same model
 
 The pipeline, one module per step: :mod:`.normalize` (and :mod:`.prepare`) turn raw text into
 comparable strings; records identical on every normalised field and informative enough (three
@@ -36,6 +37,7 @@ from .blocking import DEFAULT_CAP, BlockingReport, candidate_pairs
 from .cluster import Clustering, cluster
 from .compare import FIELD_NAMES, FIELDS, TF_FIELDS, compare_sql, fetch_frequencies, value_frequencies
 from .evaluate import Accuracy, Counts, evaluate
+from .link import Linkage, link
 from .matcher import Matcher, PairScore, default_matcher, fit_matcher, matcher_of_run
 from .prepare import INFORMATIVE, ColumnMap, infer_dayfirst, prepare
 
@@ -45,12 +47,14 @@ __all__ = [
     "ColumnMap",
     "Counts",
     "FIELDS",
+    "Linkage",
     "Matcher",
     "PairScore",
     "Resolution",
     "default_matcher",
     "evaluate",
     "fit_matcher",
+    "link",
     "matcher_of_run",
     "resolve",
 ]

@@ -189,10 +189,13 @@ class Matcher:
         records, its pairs as their square, so the same people in a table ten times larger make
         each pair ten times less likely to match: a prior fitted on 10,000 records, or a fit of
         100,000 contacts scoring against a million, would otherwise be 3.3 bits over-confident
-        per tenfold. The rescaling is by ``(fitted - 1) / (records - 1)``. Unknown fitted size, the
-        same size, or fewer than two records: ``self`` unchanged.
+        per tenfold. The rescaling is by ``(fitted - 1) / (records - 1)``, and only ever down: a
+        table smaller than the fitted one keeps the fitted ``λ`` (scaled up, the prior would call
+        every pair of a ten-contact table a likely match; erring towards "not a duplicate" there
+        costs a review, erring the other way a wrong merge). Unknown fitted size or a table no
+        larger than the fitted one: ``self`` unchanged.
         """
-        if self.records is None or records < 2 or records == self.records or self.records < 2:
+        if self.records is None or records <= self.records or self.records < 2:
             return self
         factor = (self.records - 1) / (records - 1)
         model = self.model

@@ -15,13 +15,18 @@ Per batch (``BATCH_SIZE`` rows), in one transaction:
 
 So importing the same file twice writes nothing the second time: every row is "unchanged".
 A dry run does steps 1–3 without writing (duplicates across batches then count as new).
+
+Contact imports with a duplicate stage (``imports.duplicates.DuplicateStage``) also match the
+rows about to be created against existing contacts and each other: before the batch's
+transaction (reads and scoring only; in skip mode the probable duplicates leave the batch), and
+after its rows are written, in the same transaction, merges and review-queue pairs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +42,7 @@ from rapport.core.custom_fields import custom_values_clean
 from rapport.core.errors import PermissionDenied, ValidationFailed
 from rapport.core.models import AuditEvent, CustomFieldDefinition, User
 from rapport.parties.choices import EmailKind, ImportMode, LifecycleStage, PhoneKind
+from rapport.parties.imports.duplicates import DuplicateStage, Screened
 from rapport.parties.imports.errors import RowError
 from rapport.parties.imports.records import RAW_EXCERPT
 from rapport.parties.imports.rows import Prepared
@@ -102,6 +108,9 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    merged: int = 0  # rows created and then merged into an existing contact (not in ``created``)
+    queued: int = 0  # pairs sent to the review queue
+    skipped: int = 0  # rows not imported as probable duplicates
 
 
 class _Names:
@@ -149,6 +158,8 @@ class Engine:
         dry_run: bool,
         custom_definitions: list[CustomFieldDefinition],
         report: Any,
+        duplicates: DuplicateStage | None = None,
+        on_stage: Callable[[str], None] | None = None,
     ) -> None:
         self.actor, self.owner, self.job_id = actor, owner, job_id
         self.mode, self.match_key, self.dry_run = mode, match_key, dry_run
@@ -158,6 +169,8 @@ class Engine:
         self.carry: list[Prepared] = []
         self.context = {"import_job": job_id}
         self.content_type_id = ContentType.objects.get_for_model(self.model).pk
+        self.duplicates = duplicates
+        self.on_stage = on_stage or (lambda stage: None)
 
     # --- driver ----------------------------------------------------------------------------
 
@@ -182,13 +195,28 @@ class Engine:
                 self.reject(row, "", f"The {self.match_key} {key!r} matches {len(ids)} records; match on another key.")
             else:
                 updates.append((row, ids[0]))
+        screened = None
+        if self.duplicates is not None and creates:
+            self.on_stage("matching")
+            screened = self.duplicates.match(creates)
+            creates = screened.rows
+            self.counts.skipped = self.duplicates.skipped
+            self.on_stage("import")
         if self.dry_run:
-            self.create(creates)
+            self.after_create(screened, self.create(creates))
             self.update(updates)
             return
         with transaction.atomic():
-            self.create(creates)
+            self.after_create(screened, self.create(creates))
             self.update(updates)
+
+    def after_create(self, screened: Screened | None, created: dict[int, int | None]) -> None:
+        if screened is None or self.duplicates is None:
+            return
+        merged = self.duplicates.apply(screened, created)
+        self.counts.created -= merged
+        self.counts.merged += merged
+        self.counts.queued = self.duplicates.queued
 
     def finish(self) -> None:
         """Process rows still waiting because of in-file duplicates."""
@@ -223,7 +251,8 @@ class Engine:
     def lookup(self, keys: list[str]) -> dict[str, list[int]]:
         raise NotImplementedError
 
-    def create(self, rows: list[Prepared]) -> None:
+    def create(self, rows: list[Prepared]) -> dict[int, int | None]:
+        """Insert ``rows``; returns index in ``rows`` → new id (``None`` in a dry run) of each row kept."""
         raise NotImplementedError
 
     def update(self, pairs: list[tuple[Prepared, int]]) -> None:
@@ -366,9 +395,10 @@ class ContactEngine(Engine):
 
     # --- create ----------------------------------------------------------------------------
 
-    def create(self, rows: list[Prepared]) -> None:
+    def create(self, rows: list[Prepared]) -> dict[int, int | None]:
         if not rows:
-            return
+            return {}
+        positions = {id(row): index for index, row in enumerate(rows)}
         accounts = self.accounts_for(rows)
         now = timezone.now()
         owner_id, team_id, actor_id = self.owner.pk, self.owner.team_id, self.actor.pk
@@ -416,7 +446,7 @@ class ContactEngine(Engine):
             companies.append((account_id, company))
         self.counts.created += len(kept)
         if self.dry_run or not kept:
-            return
+            return {positions[id(row)]: None for row in kept}
         ids = insert_returning_ids(Contact, CONTACT_COLUMNS, values)
         emails, phones, members, tag_links = [], [], [], []
         tag_ids = self.tag_ids({name for row in kept for name in row.tags})
@@ -438,6 +468,7 @@ class ContactEngine(Engine):
         insert(AccountMembership, ("contact_id", "account_id", "role", "is_primary", "created_at"), members)
         insert(Contact.tags.through, ("contact_id", "tag_id"), tag_links)
         self.audit_created(ids, reprs, changes)
+        return {positions[id(row)]: pk for row, pk in zip(kept, ids, strict=True)}
 
     def tag_ids(self, names: set[str]) -> dict[str, int]:
         if not names:
@@ -548,7 +579,7 @@ class AccountEngine(Engine):
             pairs = Account.objects.filter(external_id__in=keys).values_list("external_id", "id")
         return _group(pairs)
 
-    def create(self, rows: list[Prepared]) -> None:
+    def create(self, rows: list[Prepared]) -> dict[int, int | None]:
         values, kept = [], []
         now = timezone.now()
         for row in rows:
@@ -577,7 +608,7 @@ class AccountEngine(Engine):
             kept.append(row)
         self.counts.created += len(kept)
         if self.dry_run or not kept:
-            return
+            return {}
         ids = insert_returning_ids(Account, ACCOUNT_COLUMNS, values)
         tag_ids = ContactEngine.tag_ids(self, {t for row in kept for t in row.tags})  # type: ignore[arg-type]
         insert(
@@ -591,6 +622,7 @@ class AccountEngine(Engine):
             after.update(id=pk, owner_id=self.owner.pk, team_id=self.owner.team_id, tags=sorted(row.tags))
             changes.append(_created_changes(after))
         self.audit_created(ids, [v[0] for v in values], changes)
+        return {}
 
     def update(self, pairs: list[tuple[Prepared, int]]) -> None:
         if not pairs:

@@ -11,10 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rapport.core.choices import Role
 from rapport.core.errors import DomainError
 from rapport.core.models import User
-from rapport.parties.choices import ImportKind, ImportMode, ImportStatus, MatchKey
+from rapport.parties.choices import ImportDuplicates, ImportKind, ImportMode, ImportStatus, MatchKey
 from rapport.parties.imports.services import (
+    DEFAULT_AUTO_MERGE_AT,
+    DEFAULT_REVIEW_AT,
     import_job_configure,
     import_job_copy_errors,
+    import_job_copy_skipped,
     import_job_create,
     import_run,
 )
@@ -50,6 +53,18 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--as", dest="username", default=None)
         parser.add_argument("--errors", default=None, help="write the rejected rows (CSV) to this path")
+        parser.add_argument(
+            "--duplicates",
+            choices=ImportDuplicates.values,
+            default=None,
+            help="contacts: what to do with rows that probably duplicate a contact or another row "
+            "(default review; accounts: off)",
+        )
+        parser.add_argument("--auto-merge-at", type=float, default=DEFAULT_AUTO_MERGE_AT,
+                            help=f"auto_merge: merge pairs from this probability (default {DEFAULT_AUTO_MERGE_AT})")
+        parser.add_argument("--review-at", type=float, default=DEFAULT_REVIEW_AT,
+                            help=f"queue (or skip) pairs at or above this probability (default {DEFAULT_REVIEW_AT})")
+        parser.add_argument("--skipped", default=None, help="write the rows skipped as duplicates (CSV) to this path")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = acting_user(options["username"])
@@ -62,7 +77,15 @@ class Command(BaseCommand):
                     raise CommandError(f"--map takes 'File Column=field', not {item!r}.")
                 mapping[column.strip()] = field.strip()
         try:
-            job = import_job_create(actor=actor, kind=options["kind"], path=options["file"], mode=options["mode"])
+            job = import_job_create(
+                actor=actor,
+                kind=options["kind"],
+                path=options["file"],
+                mode=options["mode"],
+                duplicates=options["duplicates"],
+                auto_merge_at=options["auto_merge_at"],
+                review_at=options["review_at"],
+            )
             if job.status == ImportStatus.FAILED:
                 raise CommandError(job.message)
             if mapping is not None:
@@ -83,15 +106,27 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.detail} {details}".strip()) from None
         if options["errors"] and job.error_file:
             import_job_copy_errors(job=job, target=options["errors"])
+        if options["skipped"] and job.skip_file:
+            import_job_copy_skipped(job=job, target=options["skipped"])
         if job.status == ImportStatus.FAILED:
             raise CommandError(job.message)
         where = options["errors"] or job.error_file
         prefix = "Dry run — " if options["dry_run"] else ""
         rejected = f"{job.error_count:,} rejected" + (f" (errors in {where})" if job.error_count else "")
+        duplicates = ""
+        if job.kind == ImportKind.CONTACTS and job.duplicates != ImportDuplicates.OFF:
+            skipped_where = options["skipped"] or job.skip_file
+            duplicates = (
+                f"; duplicates: {job.merged_count:,} merged, {job.queued_count:,} pairs queued for review, "
+                f"{job.skipped_count:,} skipped" + (f" (in {skipped_where})" if job.skipped_count else "")
+                + f" [{job.matching_seconds:.1f} s matching]"
+            )
         self.stdout.write(
             f"{prefix}{job.processed_rows:,} rows: {job.created_count:,} created, {job.updated_count:,} updated, "
-            f"{job.unchanged_count:,} unchanged, {rejected}"
+            f"{job.unchanged_count:,} unchanged, {rejected}{duplicates}"
         )
+        if job.message and not options["dry_run"]:
+            self.stderr.write(job.message)
 
     def _run(self, job: ImportJob, *, dry_run: bool) -> ImportJob:
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
@@ -99,6 +134,9 @@ class Command(BaseCommand):
             task = bar.add_task(f"Importing {job.original_name}", total=None)
 
             def progress(current: ImportJob) -> None:
-                bar.update(task, completed=current.processed_rows, total=current.total_rows or None)
+                description = f"Matching {job.original_name}" if current.stage == "matching" else \
+                    f"Importing {job.original_name}"
+                bar.update(task, completed=current.processed_rows, total=current.total_rows or None,
+                           description=description)
 
             return import_run(job_id=job.pk, dry_run=dry_run, progress=progress)

@@ -3,9 +3,10 @@
 ``companies(n, seed=...)`` returns exactly ``n`` records. Each true company (``entity_id``) has one
 clean record; ``duplicate_share`` of them (default 20%, which leaves about a third of the records
 with a duplicate) get one to three more, each damaged by one to three *kinds* (named in
-``corruptions``): a typo in the name, the legal form dropped, added or changed ("Ltd" / "Limited" / none), words abbreviated ("International" -> "Intl", "&" -> "and"),
-case and punctuation, the website written another way, the phone reformatted or one digit off,
-the address reformatted or moved, values missing. Among the rest, one company in twenty has a
+``corruptions``): a typo in the name, the legal form dropped, added or changed ("Ltd" /
+"Limited" / none), words abbreviated ("International" -> "Intl", "&" -> "and"), case and
+punctuation, the website written another way, the phone reformatted or one digit off, the
+address reformatted or moved, values missing. Among the rest, one company in twenty has a
 *branch* (same name and website, another office and phone: a different account) and names are
 drawn from a small vocabulary, so unrelated companies share words ("Northern Logistics",
 "Northern Foods") — the near-misses a matcher must not merge.

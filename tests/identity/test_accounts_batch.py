@@ -105,8 +105,8 @@ def test_not_a_duplicate_is_never_proposed_again_nor_merged(rep, generated):
     dedupe_run(actor=rep, auto_merge_at=0.98, review_at=0.3, kind="account")
     second = dedupe_run(actor=rep, auto_merge_at=0.98, review_at=0.3, kind="account")
     assert Account.objects.filter(pk__in=[*sure_pair, *doubtful_pair]).count() == 4
-    statuses = dict(((a, b), s) for a, b, s in AccountDuplicatePair.objects.values_list("account_a", "account_b",
-                                                                                          "status"))
+    rows = AccountDuplicatePair.objects.values_list("account_a", "account_b", "status")
+    statuses = {(a, b): status for a, b, status in rows}
     assert statuses[tuple(sorted(sure_pair))] == DuplicateStatus.NOT_DUPLICATE
     assert statuses[tuple(sorted(doubtful_pair))] == DuplicateStatus.NOT_DUPLICATE
     assert second.merged == 0

@@ -223,6 +223,12 @@ RAPPORT_MERGE_RULES = {
     for key, _sep, rule in (item.partition("=") for item in env_list("RAPPORT_MERGE_RULES", []))
     if rule.strip()
 }
+# The same for account merges (parties/merge_accounts.py), e.g. "name=recent,industry=survivor".
+RAPPORT_ACCOUNT_MERGE_RULES = {
+    key.strip(): rule.strip()
+    for key, _sep, rule in (item.partition("=") for item in env_list("RAPPORT_ACCOUNT_MERGE_RULES", []))
+    if rule.strip()
+}
 
 # The create-time duplicate check (parties/duplicate_check.py) lists existing contacts from this
 # match probability; "likely" (the form asks for confirmation) is the matcher's own 0.9.

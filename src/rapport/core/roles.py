@@ -4,9 +4,9 @@ Row-level access (whose records) is in ``core.permissions``. A role is a Django 
 same name; ``roles_sync`` makes the groups' permissions equal to ``ROLE_GRANTS`` so the table
 below is the single source of truth (the Django admin shows the result).
 
-Letters: v view, a add, c change, d delete, m merge (``parties.merge_contact``: merge duplicate
-contacts, review the duplicate queue, undo merges; a merge also needs the right to change both
-contacts, row by row).
+Letters: v view, a add, c change, d delete, m merge (``parties.merge_contact`` /
+``parties.merge_account``: merge duplicate contacts / accounts, review that kind's duplicate
+queue, undo its merges; a merge also needs the right to change both records, row by row).
 """
 
 from __future__ import annotations
@@ -23,9 +23,17 @@ _TIMELINE = ("activities.interaction", "activities.note", "activities.task", "ac
 _IMPORTS = ("parties.importjob",)
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
-    Role.SALES_MANAGER: {**dict.fromkeys(_ACCOUNTS + _IMPORTS + _TIMELINE, "vacd"), _CONTACT: "vacdm"},
-    # Reps may merge the contacts they may change (their own and their team's).
-    Role.SALES_REP: {**dict.fromkeys(_ACCOUNTS + _IMPORTS + _TIMELINE, "vacd"), _CONTACT: "vacdm"},
+    Role.SALES_MANAGER: {
+        **dict.fromkeys(_IMPORTS + _TIMELINE, "vacd"),
+        **dict.fromkeys(_ACCOUNTS, "vacdm"),
+        _CONTACT: "vacdm",
+    },
+    # Reps may merge the contacts and accounts they may change (their own and their team's).
+    Role.SALES_REP: {
+        **dict.fromkeys(_IMPORTS + _TIMELINE, "vacd"),
+        **dict.fromkeys(_ACCOUNTS, "vacdm"),
+        _CONTACT: "vacdm",
+    },
     Role.MARKETER: {**dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
     Role.SERVICE_MANAGER: {
         **dict.fromkeys(_ACCOUNTS, "vac"),

@@ -1,4 +1,7 @@
-"""The duplicate review queue: proposed pairs of contacts, and the decisions reviewers make on them.
+"""The duplicate review queue: proposed pairs of contacts or of accounts, and the decisions reviewers make on them.
+
+Every function takes the kind of party (``parties.identity_kinds``: ``"contact"``, the default,
+or ``"account"``) or reads it from the pair; the rules are the same for both.
 
 Services: ``duplicate_pairs_record`` (the matcher's proposals, upserted; decided pairs are left
 alone), ``duplicate_decide`` (merge / not a duplicate / skip) and ``duplicate_bulk_accept``.
@@ -6,14 +9,14 @@ Selectors: ``duplicate_queue`` and ``duplicate_get``.
 
 Rules:
 
-* Reviewing needs the merge right (``parties.merge_contact``) and read access to both contacts;
-  merging needs, in addition, the right to change both (``parties.merge``). A pair with a
-  contact the reviewer may not read does not exist for them.
+* Reviewing needs the kind's merge right (``parties.merge_contact`` / ``parties.merge_account``)
+  and read access to both records; merging needs, in addition, the right to change both. A pair
+  with a record the reviewer may not read does not exist for them.
 * ``not_duplicate`` and ``merged`` are decisions: the pair is never proposed again (the batch
   job passes them to the matcher as labels). ``skipped`` means "not now": the pair leaves the
   queue and the next duplicate scan proposes it again if the matcher still finds it.
-* The survivor of a pair is the more complete contact (filled fields, emails, phones,
-  addresses), the older one on a tie; a reviewer may pick the other.
+* The survivor of a pair is the more complete record (filled fields, emails, phones, addresses;
+  for accounts addresses and contacts), the older one on a tie; a reviewer may pick the other.
 """
 
 from __future__ import annotations
@@ -32,24 +35,21 @@ from rapport.core.errors import Conflict, DomainError, NotFound, ValidationFaile
 from rapport.core.models import User
 from rapport.core.pagination import Page, keyset_page
 from rapport.parties.choices import DuplicateSource, DuplicateStatus
-from rapport.parties.merge import contact_merge
-from rapport.parties.models import Address, Contact, ContactEmail, ContactMerge, ContactPhone, DuplicatePair
-from rapport.parties.selectors import contact_queryset
-from rapport.parties.services import CONTACT_SCALARS
+from rapport.parties.identity_kinds import CONTACT_KIND, IdentityKind, kind_named, kind_of_pair, kind_of_party
 
 DECISIONS = ("merge", "not_duplicate", "skip")
 DECIDED = (DuplicateStatus.MERGED, DuplicateStatus.NOT_DUPLICATE)
 # Contact field -> the matcher's field whose evidence level the review page shows beside it.
-EVIDENCE_FIELDS = {"first_name": "given_name", "last_name": "surname", "birthday": "date_of_birth"}
+EVIDENCE_FIELDS = CONTACT_KIND.evidence_fields
 _CHUNK = 500
 
 
 @dataclass(frozen=True)
 class PairProposal:
-    """One pair the matcher proposes, in either order."""
+    """One pair the matcher proposes (two contacts or two accounts), in either order."""
 
-    contact_a_id: int
-    contact_b_id: int
+    a_id: int
+    b_id: int
     probability: float
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -63,8 +63,8 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class Decision:
-    pair: DuplicatePair
-    merge: ContactMerge | None = None
+    pair: Any  # DuplicatePair or AccountDuplicatePair
+    merge: Any = None  # ContactMerge or AccountMerge
 
 
 @dataclass(frozen=True)
@@ -90,23 +90,25 @@ def _probability(value: Any) -> float:
     return number
 
 
-def _require_reviewer(actor: User) -> None:
-    permissions.require_model_perm(actor, Contact, "view")
-    permissions.require_model_perm(actor, Contact, "merge")
+def _require_reviewer(actor: User, kind: IdentityKind) -> None:
+    permissions.require_model_perm(actor, kind.model, "view")
+    permissions.require_model_perm(actor, kind.model, "merge")
 
 
 # --- the matcher's proposals -------------------------------------------------------------------
 
 
-def duplicate_pairs_record(*, pairs: Iterable[PairProposal], source: str) -> RecordResult:
+def duplicate_pairs_record(*, pairs: Iterable[PairProposal], source: str, kind: str = "contact") -> RecordResult:
     """Upsert open pairs: new ones are created, open and skipped ones get the new probability and
     evidence (and are open again), decided ones (merged, not a duplicate) are left alone, and pairs
-    naming a contact that does not exist are ignored."""
+    naming a record that does not exist are ignored."""
+    spec = kind_named(kind)
+    party, pair_model, a_id, b_id = spec.model, spec.pair_model, f"{spec.a_field}_id", f"{spec.b_field}_id"
     if source not in DuplicateSource.values:
         raise ValidationFailed(_("Unknown source of duplicates."), field_errors={"source": [str(source)]})
     wanted: dict[tuple[int, int], PairProposal] = {}
     for proposal in pairs:
-        low, high = sorted((int(proposal.contact_a_id), int(proposal.contact_b_id)))
+        low, high = sorted((int(proposal.a_id), int(proposal.b_id)))
         if low == high:
             continue
         probability = min(max(float(proposal.probability), 0.0), 1.0)
@@ -120,24 +122,23 @@ def duplicate_pairs_record(*, pairs: Iterable[PairProposal], source: str) -> Rec
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             ids = {pk for key in chunk for pk in key}
-            existing_contacts = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
+            existing = set(party._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
             lows = sorted({low for low, _high in chunk})
             rows = {
-                (row.contact_a_id, row.contact_b_id): row
-                for row in DuplicatePair.objects.filter(contact_a_id__in=lows, contact_b_id__in=ids)
+                (getattr(row, a_id), getattr(row, b_id)): row
+                for row in pair_model._default_manager.filter(**{f"{a_id}__in": lows, f"{b_id}__in": ids})
             }
             new, changed = [], []
             for key in chunk:
                 proposal = wanted[key]
-                if key[0] not in existing_contacts or key[1] not in existing_contacts:
+                if key[0] not in existing or key[1] not in existing:
                     ignored += 1
                     continue
                 row = rows.get(key)
                 if row is None:
                     new.append(
-                        DuplicatePair(
-                            contact_a_id=key[0],
-                            contact_b_id=key[1],
+                        pair_model(
+                            **spec.pair_ids(key[0], key[1]),
                             probability=proposal.probability,
                             evidence=proposal.evidence,
                             source=source,
@@ -156,8 +157,8 @@ def duplicate_pairs_record(*, pairs: Iterable[PairProposal], source: str) -> Rec
                     )
                     row.decided_by, row.decided_at = None, None
                     changed.append(row)
-            DuplicatePair.objects.bulk_create(new, ignore_conflicts=True)
-            DuplicatePair.objects.bulk_update(
+            pair_model._default_manager.bulk_create(new, ignore_conflicts=True)
+            pair_model._default_manager.bulk_update(
                 changed, ["probability", "evidence", "status", "updated_at", "decided_by", "decided_at"]
             )
             created += len(new)
@@ -168,9 +169,11 @@ def duplicate_pairs_record(*, pairs: Iterable[PairProposal], source: str) -> Rec
 # --- reads -----------------------------------------------------------------------------------
 
 
-def _visible(actor: User) -> QuerySet[DuplicatePair]:
-    readable_ids = contact_queryset(actor=actor).values("pk")
-    return DuplicatePair.objects.filter(contact_a__in=readable_ids, contact_b__in=readable_ids)
+def _visible(actor: User, kind: IdentityKind) -> QuerySet[Any]:
+    readable_ids = permissions.readable(actor, kind.model._default_manager.all()).values("pk")
+    return kind.pair_model._default_manager.filter(
+        **{f"{kind.a_field}__in": readable_ids, f"{kind.b_field}__in": readable_ids}
+    )
 
 
 def duplicate_queue(
@@ -180,30 +183,33 @@ def duplicate_queue(
     cursor: str | None = None,
     limit: int = 50,
     status: str = DuplicateStatus.OPEN,
-) -> Page[DuplicatePair]:
-    """Pairs of ``status`` whose both contacts ``actor`` may read, most probable first (keyset pages)."""
-    _require_reviewer(actor)
+    kind: str = "contact",
+) -> Page[Any]:
+    """Pairs of ``status`` whose both records ``actor`` may read, most probable first (keyset pages)."""
+    spec = kind_named(kind)
+    _require_reviewer(actor, spec)
     if status not in DuplicateStatus.values:
         raise ValidationFailed(_("Unknown status."), field_errors={"status": [_("Use one of %(v)s.") % {
             "v": ", ".join(DuplicateStatus.values)}]})
-    qs = _visible(actor).filter(status=status).select_related("contact_a", "contact_b")
+    qs = _visible(actor, spec).filter(status=status).select_related(spec.a_field, spec.b_field)
     if min_probability is not None:
         qs = qs.filter(probability__gte=_probability(min_probability))
     return keyset_page(qs, ordering=["-probability"], cursor=cursor, limit=limit)
 
 
-def duplicate_get(*, actor: User, pair_id: Any) -> DuplicatePair:
-    """The pair if ``actor`` may review it and read both contacts, else ``NotFound``."""
-    _require_reviewer(actor)
+def duplicate_get(*, actor: User, pair_id: Any, kind: str = "contact") -> Any:
+    """The pair if ``actor`` may review it and read both records, else ``NotFound``."""
+    spec = kind_named(kind)
+    _require_reviewer(actor, spec)
     try:
-        return _visible(actor).select_related("contact_a", "contact_b", "decided_by").get(pk=pair_id)
-    except (DuplicatePair.DoesNotExist, ValueError, TypeError):
+        return _visible(actor, spec).select_related(spec.a_field, spec.b_field, "decided_by").get(pk=pair_id)
+    except (spec.pair_model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
         raise NotFound(_("Possible duplicate %(id)s was not found.") % {"id": pair_id}) from None
 
 
-def duplicate_neighbours(*, actor: User, pair: DuplicatePair) -> tuple[int | None, int | None]:
+def duplicate_neighbours(*, actor: User, pair: Any) -> tuple[int | None, int | None]:
     """The ids of the open pairs before and after ``pair`` in queue order (for j/k)."""
-    qs = _visible(actor).filter(status=DuplicateStatus.OPEN)
+    qs = _visible(actor, kind_of_pair(pair)).filter(status=DuplicateStatus.OPEN)
     p = pair.probability
     previous = (
         qs.filter(Q(probability__gt=p) | Q(probability=p, id__gt=pair.pk))
@@ -220,22 +226,16 @@ def duplicate_neighbours(*, actor: User, pair: DuplicatePair) -> tuple[int | Non
     return previous, following
 
 
-def completeness(contact: Contact) -> int:
-    filled = sum(1 for name in CONTACT_SCALARS if getattr(contact, name) not in (None, ""))
-    return (
-        filled
-        + len(contact.custom or {})
-        + ContactEmail.objects.filter(contact=contact).count()
-        + ContactPhone.objects.filter(contact=contact).count()
-        + Address.objects.filter(contact=contact).count()
-    )
+def completeness(party: Any) -> int:
+    """How much a record holds: filled fields and its values (the survivor pick's measure)."""
+    return kind_of_party(party).completeness(party)
 
 
-def survivor_pick(first: Contact, second: Contact) -> tuple[Contact, Contact]:
-    """``(survivor, duplicate)``: the more complete contact survives, the older one on a tie."""
+def survivor_pick(first: Any, second: Any) -> tuple[Any, Any]:
+    """``(survivor, duplicate)``: the more complete record survives, the older one on a tie."""
 
-    def key(contact: Contact) -> tuple[int, float, int]:
-        return (completeness(contact), -contact.created_at.timestamp(), -contact.pk)
+    def key(party: Any) -> tuple[int, float, int]:
+        return (completeness(party), -party.created_at.timestamp(), -party.pk)
 
     return (first, second) if key(first) >= key(second) else (second, first)
 
@@ -243,7 +243,7 @@ def survivor_pick(first: Contact, second: Contact) -> tuple[Contact, Contact]:
 # --- decisions -------------------------------------------------------------------------------
 
 
-def _versions_of(versions: dict[Any, Any] | None, contact: Contact) -> int | None:
+def _versions_of(versions: dict[Any, Any] | None, contact: Any) -> int | None:
     if not versions:
         return None
     value = versions.get(str(contact.pk), versions.get(contact.pk))
@@ -260,28 +260,30 @@ def _versions_of(versions: dict[Any, Any] | None, contact: Contact) -> int | Non
 def duplicate_decide(
     *,
     actor: User,
-    pair: DuplicatePair,
+    pair: Any,
     decision: str,
     field_choices: dict[str, str] | None = None,
     survivor_id: int | None = None,
     versions: dict[Any, Any] | None = None,
     context: dict[str, Any] | None = None,
 ) -> Decision:
-    """Decide one pair: ``merge`` (into the picked or the given survivor), ``not_duplicate`` or ``skip``.
+    """Decide one pair (of contacts or accounts): ``merge`` (into the picked or the given survivor),
+    ``not_duplicate`` or ``skip``.
 
-    ``versions``: ``{contact_id: version}`` the reviewer saw; a merge of a contact changed since
+    ``versions``: ``{record_id: version}`` the reviewer saw; a merge of a record changed since
     is refused with ``Conflict``. A pair decided already is refused with ``Conflict``.
     """
     if decision not in DECISIONS:
         raise ValidationFailed(
             _("Unknown decision."), field_errors={"decision": [_("Use one of %(v)s.") % {"v": ", ".join(DECISIONS)}]}
         )
-    pair = duplicate_get(actor=actor, pair_id=pair.pk)
+    spec = kind_of_pair(pair)
+    pair = duplicate_get(actor=actor, pair_id=pair.pk, kind=spec.name)
     if pair.status in DECIDED:
         raise Conflict(
             _("This pair was decided already (%(status)s).") % {"status": pair.get_status_display()}
         )
-    first, second = pair.contact_a, pair.contact_b
+    first, second = pair.first, pair.second
     if decision == "merge":
         if survivor_id is None:
             survivor, duplicate = survivor_pick(first, second)
@@ -291,7 +293,7 @@ def duplicate_decide(
             raise ValidationFailed(
                 _("The survivor must be one of the pair."), field_errors={"survivor_id": [_("Not in this pair.")]}
             )
-        merge = contact_merge(
+        merge = spec.merge(
             actor=actor,
             survivor=survivor,
             duplicate=duplicate,
@@ -305,7 +307,7 @@ def duplicate_decide(
         return Decision(pair=pair, merge=merge)
     status = DuplicateStatus.NOT_DUPLICATE if decision == "not_duplicate" else DuplicateStatus.SKIPPED
     now = timezone.now()
-    updated = DuplicatePair.objects.filter(pk=pair.pk).exclude(status__in=DECIDED).update(
+    updated = spec.pair_model._default_manager.filter(pk=pair.pk).exclude(status__in=DECIDED).update(
         status=status, decided_by=actor, decided_at=now, updated_at=now
     )
     if not updated:
@@ -315,15 +317,16 @@ def duplicate_decide(
 
 
 def duplicate_bulk_accept(
-    *, actor: User, min_probability: float, context: dict[str, Any] | None = None
+    *, actor: User, min_probability: float, context: dict[str, Any] | None = None, kind: str = "contact"
 ) -> BulkAcceptResult:
     """Merge every open pair at or above ``min_probability`` that ``actor`` may merge, most probable
-    first. Each merge is its own transaction; a pair whose contact vanished (merged by an earlier
+    first. Each merge is its own transaction; a pair whose record vanished (merged by an earlier
     pair) or that the actor may not change is skipped and counted."""
-    _require_reviewer(actor)
+    spec = kind_named(kind)
+    _require_reviewer(actor, spec)
     threshold = _probability(min_probability)
     ids = list(
-        _visible(actor)
+        _visible(actor, spec)
         .filter(status=DuplicateStatus.OPEN, probability__gte=threshold)
         .order_by("-probability", "-id")
         .values_list("id", flat=True)
@@ -333,9 +336,9 @@ def duplicate_bulk_accept(
     problems: list[str] = []
     for pair_id in ids:
         try:
-            pair = duplicate_get(actor=actor, pair_id=pair_id)
+            pair = duplicate_get(actor=actor, pair_id=pair_id, kind=spec.name)
         except NotFound:
-            skipped += 1  # a contact of the pair was merged away by an earlier pair
+            skipped += 1  # a record of the pair was merged away by an earlier pair
             continue
         try:
             decision = duplicate_decide(

@@ -88,8 +88,11 @@ def _sized(kind: str, stamp: Any, matcher: Matcher, size: int) -> Matcher:
     return found
 
 
-def matcher_store(*, matcher: Matcher, records: int, learnt: bool = True, kind: str = CONTACT) -> FittedMatcher:
-    """Replace the stored matcher of ``kind`` (called by the duplicate scan after it fitted one)."""
+def matcher_store(*, matcher: Any, records: int, learnt: bool = True, kind: str = CONTACT) -> FittedMatcher:
+    """Replace the stored matcher of ``kind`` (called by the duplicate scan after it fitted one).
+
+    ``matcher``: anything with ``to_dict()`` — a ``Matcher`` (contacts) or an ``OrgMatcher`` (accounts).
+    """
     row, _created = FittedMatcher.objects.update_or_create(
         kind=kind,
         defaults={"data": matcher.to_dict(), "records": records, "learnt": learnt, "fitted_at": timezone.now()},

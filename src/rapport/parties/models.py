@@ -82,6 +82,7 @@ class Account(OwnedModel):
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        permissions = [("merge_account", _("Can merge duplicate accounts"))]
         indexes = [
             models.Index(fields=["name", "id"], name="account_name"),
             models.Index(Lower("name"), name="account_name_lower"),
@@ -329,6 +330,76 @@ class DuplicatePair(models.Model):
     def __str__(self) -> str:
         return f"#{self.contact_a_id} ~ #{self.contact_b_id} ({self.probability:.2f})"
 
+    # The kind-neutral names the review queue reads (``parties.identity_kinds``).
+    @property
+    def first(self) -> Contact:
+        return self.contact_a
+
+    @property
+    def second(self) -> Contact:
+        return self.contact_b
+
+    @property
+    def first_id(self) -> int:
+        return self.contact_a_id
+
+    @property
+    def second_id(self) -> int:
+        return self.contact_b_id
+
+
+class AccountDuplicatePair(models.Model):
+    """Two accounts that may be the same company: the account twin of :class:`DuplicatePair`.
+
+    The same invariants: ``account_a_id < account_b_id``, one row per pair, a decision is kept
+    for good, no database constraint on the links (a decision outlives its accounts).
+    """
+
+    account_a = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    account_b = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    probability = models.FloatField(_("probability"))
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    source = models.CharField(_("source"), max_length=10, choices=DuplicateSource.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("possible duplicate account")
+        verbose_name_plural = _("possible duplicate accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["account_a", "account_b"], name="accountduplicatepair_unique"),
+            models.CheckConstraint(condition=Q(account_a__lt=F("account_b")), name="accountduplicatepair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-probability", "-id"], name="accountduplicatepair_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.account_a_id} ~ #{self.account_b_id} ({self.probability:.2f})"
+
+    @property
+    def first(self) -> Account:
+        return self.account_a
+
+    @property
+    def second(self) -> Account:
+        return self.account_b
+
+    @property
+    def first_id(self) -> int:
+        return self.account_a_id
+
+    @property
+    def second_id(self) -> int:
+        return self.account_b_id
+
 
 class PartyMerge(models.Model):
     """What one merge did, in enough detail to undo it exactly.
@@ -381,6 +452,20 @@ class ContactMerge(PartyMerge):
     def __str__(self) -> str:
         return f"#{self.duplicate_id} into #{self.survivor_id}"
 
+
+class AccountMerge(PartyMerge):
+    """One account merged into another (see :class:`PartyMerge`); ``survivor`` follows later merges."""
+
+    survivor = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
+    pair = models.ForeignKey(AccountDuplicatePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pair_status = models.CharField(max_length=14, blank=True, default="")
+
+    class Meta(PartyMerge.Meta):
+        verbose_name = _("account merge")
+        verbose_name_plural = _("account merges")
+
+    def __str__(self) -> str:
+        return f"#{self.duplicate_id} into #{self.survivor_id}"
 
 
 class FittedMatcher(models.Model):

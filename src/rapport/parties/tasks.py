@@ -14,13 +14,13 @@ def import_run_task(job_id: int, dry_run: bool = False) -> str:
 
 
 @shared_task(name="rapport.parties.tasks.dedupe_run_task")
-def dedupe_run_task(actor_id: int, auto_merge_at: float = 0.98, review_at: float = 0.8) -> dict:
-    """Scan for duplicate contacts as ``actor_id``; re-running changes nothing already decided."""
+def dedupe_run_task(actor_id: int, auto_merge_at: float = 0.98, review_at: float = 0.8, kind: str = "contact") -> dict:
+    """Scan for duplicate contacts (or accounts) as ``actor_id``; re-running changes nothing already decided."""
     from dataclasses import asdict
 
     from rapport.core.models import User
     from rapport.parties.identity_batch import dedupe_run
 
     actor = User.objects.get(pk=actor_id, is_active=True)
-    summary = dedupe_run(actor=actor, auto_merge_at=auto_merge_at, review_at=review_at)
+    summary = dedupe_run(actor=actor, auto_merge_at=auto_merge_at, review_at=review_at, kind=kind)
     return {**asdict(summary), "warnings": list(summary.warnings)}

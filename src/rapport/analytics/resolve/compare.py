@@ -115,13 +115,7 @@ WITH j AS (
              WHEN (left(ad, 4) = left(bd, 4))::INT + (substr(ad, 6, 2) = substr(bd, 6, 2))::INT
                   + (right(ad, 2) = right(bd, 2))::INT >= 2 THEN 1
              ELSE 0 END::TINYINT AS date_of_birth,
-        CASE WHEN coalesce(ast, ac, apc) IS NULL OR coalesce(bst, bc, bpc) IS NULL THEN -1
-             WHEN ast = bst AND (apc = bpc OR ac = bc) THEN 4
-             WHEN coalesce(ast = bst OR ((apc = bpc OR ac = bc) AND jaro_winkler_similarity(ast, bst) >= 0.90),
-                           false) THEN 3
-             WHEN apc = bpc AND ac = bc THEN 2
-             WHEN coalesce(apc = bpc, false) OR coalesce(ac = bc, false) THEN 1
-             ELSE 0 END::TINYINT AS location
+        {location} AS location
     FROM y
 )
 SELECT lv.l, lv.r, lv.swapped, lv.given_name, lv.surname, lv.email, lv.phone, lv.date_of_birth, lv.location,
@@ -131,6 +125,17 @@ FROM lv
 LEFT JOIN {freq}_given fg ON fg.v = lv.agc
 LEFT JOIN {freq}_surname fs ON fs.v = lv.asn
 """
+
+
+# The location level of two addresses (street ``ast``/``bst``, city ``ac``/``bc``, postcode ``apc``/``bpc``),
+# shared with the organisations' comparison; :func:`_location` is its Python twin.
+LOCATION_SQL = """CASE WHEN coalesce(ast, ac, apc) IS NULL OR coalesce(bst, bc, bpc) IS NULL THEN -1
+             WHEN ast = bst AND (apc = bpc OR ac = bc) THEN 4
+             WHEN coalesce(ast = bst OR ((apc = bpc OR ac = bc) AND jaro_winkler_similarity(ast, bst) >= 0.90),
+                           false) THEN 3
+             WHEN apc = bpc AND ac = bc THEN 2
+             WHEN coalesce(apc = bpc, false) OR coalesce(ac = bc, false) THEN 1
+             ELSE 0 END::TINYINT"""
 
 
 def value_frequencies(con: duckdb.DuckDBPyConnection, *, records: str = "recs", prefix: str = "freq") -> None:
@@ -155,7 +160,7 @@ def fetch_frequencies(con: duckdb.DuckDBPyConnection, *, prefix: str = "freq") -
 
 def compare_sql(*, pairs: str, records: str = "recs", freq: str = "freq") -> str:
     """The query that yields ``l, r, swapped``, one TINYINT level column per field, and the tf columns."""
-    return _COMPARE_SQL.format(pairs=pairs, records=records, freq=freq)
+    return _COMPARE_SQL.format(pairs=pairs, records=records, freq=freq, location=LOCATION_SQL)
 
 
 def jaro(a: str, b: str) -> float:

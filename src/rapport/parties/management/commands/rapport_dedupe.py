@@ -1,4 +1,6 @@
-"""``rapport dedupe [--auto-merge-at P] [--review-at P] [--dry-run] [--as USERNAME]``: scan contacts for duplicates.
+"""``rapport dedupe [--accounts] [--auto-merge-at P] [--review-at P] [--dry-run] [--as USERNAME]``: scan for duplicates.
+
+Contacts by default; ``--accounts`` scans accounts (companies) with the organisation matcher.
 
 The same scan as the Celery task (``parties.identity_batch.dedupe_run``), in this process, with a
 progress bar on stderr and a one-line summary on stdout.
@@ -17,12 +19,12 @@ from rapport.core.errors import DomainError
 from rapport.parties.identity_batch import dedupe_run
 from rapport.parties.management.commands.rapport_import import acting_user
 
-_STAGES = {"read": "Reading contacts", "match": "Matching", "merge": "Merging sure duplicates",
+_STAGES = {"read": "Reading records", "match": "Matching", "merge": "Merging sure duplicates",
            "queue": "Queueing pairs for review", "done": "Done"}
 
 
 class Command(BaseCommand):
-    help = "Find duplicate contacts: merge the sure ones, queue the doubtful ones for review."
+    help = "Find duplicate contacts (or, with --accounts, accounts): merge the sure ones, queue the doubtful ones."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--auto-merge-at", type=float, default=0.98,
@@ -30,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--review-at", type=float, default=0.8,
                             help="queue pairs at or above this probability for review (default 0.8)")
         parser.add_argument("--dry-run", action="store_true", help="count what would happen; change nothing")
+        parser.add_argument("--accounts", action="store_true", help="scan accounts (companies) instead of contacts")
         parser.add_argument("--as", dest="username", default=None, help="the acting user (default: an administrator)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,6 +53,7 @@ class Command(BaseCommand):
                     review_at=options["review_at"],
                     dry_run=options["dry_run"],
                     progress=progress,
+                    kind="account" if options["accounts"] else "contact",
                 )
             except DomainError as exc:
                 details = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in exc.field_errors.items())

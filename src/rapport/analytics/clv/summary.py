@@ -13,8 +13,9 @@ customer (index: the customer id) with, in whole periods of the chosen unit:
 Periods: ``day`` (calendar days), ``week`` (Monday–Sunday weeks, pandas' ``W``), ``month``
 (calendar months). A date's period is the one it falls in; durations are differences of period
 numbers. With ``calibration_end`` the summary is of purchases up to and including that date, for
-customers whose first purchase is by then, and adds ``frequency_holdout`` (purchase periods after
-it), ``monetary_value_holdout`` and ``duration_holdout`` (periods from it to the end).
+customers whose first purchase is by then (T runs to the period of ``calibration_end``), and adds
+``frequency_holdout`` (distinct purchase periods among the later purchases), ``monetary_value_holdout``
+(their mean per-period amount) and ``duration_holdout`` (periods from ``calibration_end`` to the end).
 
 Handling of bad input (documented, tested): unsorted rows are sorted; rows dated after
 ``observation_end`` are left out (and counted in ``Summary.dropped_after_end``); dates after
@@ -116,22 +117,23 @@ def summarize(transactions: pd.DataFrame, *, customer: str, date: str, amount: s
     if cal is not None and cal >= end:
         raise TransactionsError(f"calibration_end {cal:%Y-%m-%d} must be before the end of observation "
                                 f"{end:%Y-%m-%d}.")
-    frame = pd.DataFrame({"customer": ids.to_numpy()[keep], "p": period_number(dates[keep], period)})
+    kept_dates = dates[keep]
+    frame = pd.DataFrame({"customer": ids.to_numpy()[keep], "p": period_number(kept_dates, period)})
     frame["amount"] = values[keep] if values is not None else 0.0
     if frame.empty:
         raise TransactionsError("No transaction is left once those after the end of observation are left out.")
-    # Purchases in one period are one purchase (amounts summed); sorting makes row order irrelevant.
-    per_period = frame.groupby(["customer", "p"], sort=True)["amount"].sum().reset_index()
     end_p = int(period_number(pd.Series([end]), period)[0])
     if cal is None:
-        out, first = _collapse(per_period, end_p)
+        out, first = _collapse(_per_period(frame), end_p)
     else:
-        cal_p = int(period_number(pd.Series([cal]), period)[0])
-        calib = per_period[per_period["p"] <= cal_p]
-        if calib.empty:
+        # The split is by date, not by period: a purchase after calibration_end is in the holdout even
+        # when it falls in the same week (or month) as calibration_end.
+        in_calibration = (kept_dates <= cal).to_numpy()
+        if not in_calibration.any():
             raise TransactionsError(f"No purchase is on or before calibration_end {cal:%Y-%m-%d}.")
-        out, first = _collapse(calib, cal_p)
-        hold = per_period[(per_period["p"] > cal_p) & per_period["customer"].isin(out.index)]
+        cal_p = int(period_number(pd.Series([cal]), period)[0])
+        out, first = _collapse(_per_period(frame[in_calibration]), cal_p)
+        hold = _per_period(frame[~in_calibration & frame["customer"].isin(out.index).to_numpy()])
         grouped = hold.groupby("customer")["amount"]
         out["frequency_holdout"] = grouped.size().reindex(out.index, fill_value=0).astype(float)
         out["monetary_value_holdout"] = grouped.mean().reindex(out.index, fill_value=0.0)
@@ -139,6 +141,11 @@ def summarize(transactions: pd.DataFrame, *, customer: str, date: str, amount: s
     if amount is None:
         out = out.drop(columns=[c for c in out.columns if c.startswith("monetary_value")])
     return Summary(out, period, end, cal, int(after.sum()), dropped_nonpositive, first)
+
+
+def _per_period(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer and period with a purchase, amounts summed; sorted, so row order never matters."""
+    return frame.groupby(["customer", "p"], sort=True)["amount"].sum().reset_index()
 
 
 def _collapse(per_period: pd.DataFrame, end_p: int) -> tuple[pd.DataFrame, pd.Series]:

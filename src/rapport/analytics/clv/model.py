@@ -55,6 +55,15 @@ class PurchaseFit:
     iterations: int
     covariance: np.ndarray = field(repr=False)
 
+    @classmethod
+    def from_params(cls, model: str, params: Mapping[str, float]) -> PurchaseFit:
+        """A model with given parameters (stored ones, or the truth of a simulation), for scoring only."""
+        if model not in MODELS or set(params) != set(_NAMES[model]):
+            raise ValueError(f"{model} takes parameters {', '.join(_NAMES.get(model, ()))}, not {', '.join(params)}.")
+        nan = dict.fromkeys(params, float("nan"))
+        return cls(model=model, params=dict(params), standard_errors=nan, log_likelihood=float("nan"), n_customers=0,
+                   n_patterns=0, iterations=0, covariance=np.full((4, 4), np.nan))
+
     @property
     def theta(self) -> np.ndarray:
         return np.array([self.params[name] for name in _NAMES[self.model]])

@@ -20,7 +20,6 @@ parameters). Results are frozen dataclasses; errors are ValueError subclasses
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ._fit import FitError

@@ -30,7 +30,8 @@ def calibration_table(fit: Any, summary: pd.DataFrame, *, max_frequency: int = 7
         part = summary.iloc[rows]
         predicted[rows] = fit.expected_purchases(float(duration), part["frequency"], part["recency"], part["T"])
     group = np.minimum(summary["frequency"].to_numpy(), max_frequency).astype(int)
-    frame = pd.DataFrame({"frequency": group, "actual": summary["frequency_holdout"].to_numpy(), "predicted": predicted})
+    frame = pd.DataFrame({"frequency": group, "actual": summary["frequency_holdout"].to_numpy(),
+                          "predicted": predicted})
     out = frame.groupby("frequency").agg(customers=("actual", "size"), actual=("actual", "mean"),
                                          predicted=("predicted", "mean")).reset_index()
     out["label"] = [f"{f}+" if f == max_frequency else str(f) for f in out["frequency"]]

@@ -132,7 +132,7 @@ def fit_purchases(summary: Any, model: str = "bgnbd") -> PurchaseFit:
     names = _NAMES[model]
     # The log-likelihood is recomputed in the caller's time unit (it differs by -sum(x)·ln(scale)).
     total = float(fns["loglik"](theta, patterns.x, patterns.t_x / scale, patterns.T / scale, patterns.weight))
-    return PurchaseFit(model=model, params=dict((zip(names, theta.tolist(), strict=True))),
-                       standard_errors=dict((zip(names, se.tolist(), strict=True))),
+    return PurchaseFit(model=model, params=dict(zip(names, theta.tolist(), strict=True)),
+                       standard_errors=dict(zip(names, se.tolist(), strict=True)),
                        log_likelihood=total, n_customers=len(frequency), n_patterns=len(patterns.x),
                        iterations=optimum.iterations, covariance=cov)

@@ -51,15 +51,18 @@ def _beta_geometric(n: int, r: float, alpha: float, a: float, b: float, T: float
                          "rate": rate})
 
 
-def bgnbd(n: int, *, r: float, alpha: float, a: float, b: float, T: float | np.ndarray, seed: int = 0) -> pd.DataFrame:
+def bgnbd(n: int, *, r: float, alpha: float, a: float, b: float, T: float | np.ndarray,
+          seed: int = 0) -> pd.DataFrame:
     return _beta_geometric(n, r, alpha, a, b, T, seed, die_at_start=False)
 
 
-def mbgnbd(n: int, *, r: float, alpha: float, a: float, b: float, T: float | np.ndarray, seed: int = 0) -> pd.DataFrame:
+def mbgnbd(n: int, *, r: float, alpha: float, a: float, b: float, T: float | np.ndarray,
+           seed: int = 0) -> pd.DataFrame:
     return _beta_geometric(n, r, alpha, a, b, T, seed, die_at_start=True)
 
 
-def pnbd(n: int, *, r: float, alpha: float, s: float, beta: float, T: float | np.ndarray, seed: int = 0) -> pd.DataFrame:
+def pnbd(n: int, *, r: float, alpha: float, s: float, beta: float, T: float | np.ndarray,
+         seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     times = _times(n, T)
     rate = rng.gamma(r, 1.0 / alpha, n)

@@ -168,7 +168,8 @@ def check_summary(summary: Any, *, monetary: bool = False) -> tuple[np.ndarray, 
     """``frequency, recency, T`` (and ``monetary_value``) as float arrays, or a :class:`SummaryError`.
 
     Checks: the columns exist and are numeric and finite; frequency is a non-negative integer;
-    0 ≤ recency ≤ T; T > 0; recency is 0 when frequency is 0; with ``monetary``, the mean spend of
+    0 ≤ recency ≤ T (T = 0 is a customer first seen in the last period: they add nothing to the
+    likelihood and have P(alive) = 1); recency is 0 when frequency is 0; with ``monetary``, the mean spend of
     repeat buyers is positive. Row numbers in messages are 1-based positions in the table.
     """
     names = ["frequency", "recency", "T"] + (["monetary_value"] if monetary else [])
@@ -190,7 +191,7 @@ def check_summary(summary: Any, *, monetary: bool = False) -> tuple[np.ndarray, 
     checks = [
         ((x < 0) | (x != np.round(x)), "frequency must be a whole number ≥ 0"),
         (t_x < 0, "recency must be ≥ 0"),
-        (T <= 0, "T must be > 0"),
+        (T < 0, "T must be ≥ 0"),
         (t_x > T * (1 + 1e-12), "recency must not exceed T (the last purchase cannot be after the end of observation)"),
         ((x == 0) & (t_x != 0), "recency must be 0 when frequency is 0"),
     ]

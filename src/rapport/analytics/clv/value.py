@@ -97,4 +97,4 @@ def subscription_clv(margin: Any, retention: Any, *, tenure: Any = 0, discount_r
         ratio = s[k[:, None] + steps[None, :]] / s[k][:, None]
     ratio = np.nan_to_num(ratio)
     value = np.asarray(margin, dtype=float) * (ratio * factors).sum(axis=1)
-    return value if np.ndim(tenure) else value[0] * np.ones(1)
+    return value  # one value per tenure given (a scalar tenure gives one)

@@ -127,7 +127,8 @@ class Command(BaseCommand):
         if not text.strip():
             raise CommandError(f"{path} is empty.")
         if encoding != "utf-8-sig":
-            self.stderr.write(f"{path} is not valid UTF-8; read it as {'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}.")
+            label = "Windows-1252" if encoding == "cp1252" else "Latin-1"
+            self.stderr.write(f"{path} is not valid UTF-8; read it as {label}.")
         try:
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._fit import FitError
+from ._fit import FitError, compress
 from .diagnostics import calibration_table, tracking_series
 from .errors import ClvInputError, NoRepeatPurchasesError, SummaryError, TransactionsError
 from .gamma_gamma import SpendFit, fit_spend
 from .model import MODELS, PurchaseFit, fit_purchases
 from .summary import PERIODS, PERIODS_PER_MONTH, Summary, check_summary, summarize
-from .value import discounted_clv, life_table, retention_from_hazard, subscription_clv
+from .value import discounted_clv, discounted_purchases, life_table, retention_from_hazard, subscription_clv
 
 __all__ = [
     "MODELS", "PERIODS", "PERIODS_PER_MONTH", "ClvInputError", "FitError", "NoRepeatPurchasesError", "PurchaseFit",
     "SpendFit", "Summary", "SummaryError", "TransactionsError", "calibration_table", "check_summary",
-    "discounted_clv", "fit_purchases", "fit_spend", "life_table", "retention_from_hazard", "score",
+    "discounted_clv", "discounted_purchases", "fit_purchases", "fit_spend", "life_table", "retention_from_hazard", "score",
     "subscription_clv", "summarize", "tracking_series",
 ]
 
@@ -43,12 +43,17 @@ def score(purchases: PurchaseFit, spend: SpendFit | None, summary: pd.DataFrame,
     """Per customer: ``p_alive``, ``expected_purchases`` over ``horizon`` periods and, with a spend
     model, ``expected_spend`` and ``clv`` (see :func:`.value.discounted_clv` for the convention)."""
     f, r, T = check_summary(summary)
+    # Every purchase prediction depends on (frequency, recency, T) only: compute it once per distinct
+    # history (tens of thousands for a million period-rounded customers) and spread it back.
+    patterns = compress(f, r, T)
+    x, t_x, age, back = patterns.x, patterns.t_x, patterns.T, patterns.inverse
     out = pd.DataFrame(index=summary.index)
-    out["p_alive"] = purchases.p_alive(f, r, T)
-    out["expected_purchases"] = purchases.expected_purchases(horizon, f, r, T)
+    out["p_alive"] = purchases.p_alive(x, t_x, age)[back]
+    out["expected_purchases"] = purchases.expected_purchases(horizon, x, t_x, age)[back]
     if spend is not None:
         m = pd.to_numeric(summary["monetary_value"], errors="coerce").to_numpy(dtype=float)
         out["expected_spend"] = spend.expected_spend(f, m)
-        out["clv"] = discounted_clv(purchases, out["expected_spend"].to_numpy(), f, r, T, months=months,
-                                    discount_rate=discount_rate, periods_per_month=periods_per_month)
+        per_unit = discounted_purchases(purchases, x, t_x, age, months=months, discount_rate=discount_rate,
+                                        periods_per_month=periods_per_month)[back]
+        out["clv"] = out["expected_spend"].to_numpy() * per_unit
     return out

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._fit import compress
+
 
 def discounted_clv(purchases: Any, spend: np.ndarray, frequency: Any, recency: Any, T: Any, *,
                    months: int = 12, discount_rate: float = 0.01, periods_per_month: float = 1.0) -> np.ndarray:
@@ -41,13 +43,23 @@ def discounted_clv(purchases: Any, spend: np.ndarray, frequency: Any, recency: A
         raise ValueError(f"months must be ≥ 1, not {months}.")
     if discount_rate <= -1:
         raise ValueError(f"discount_rate must be > -1, not {discount_rate}.")
-    total = np.zeros(np.shape(np.asarray(frequency, dtype=float)))
+    return np.asarray(spend, dtype=float) * discounted_purchases(
+        purchases, frequency, recency, T, months=months, discount_rate=discount_rate,
+        periods_per_month=periods_per_month)
+
+
+def discounted_purchases(purchases: Any, frequency: Any, recency: Any, T: Any, *, months: int = 12,
+                         discount_rate: float = 0.01, periods_per_month: float = 1.0) -> np.ndarray:
+    """Σ_k (E[Y(k f)] − E[Y((k−1) f)]) / (1 + d)^k per customer: CLV per unit of spend. Computed once
+    per distinct (frequency, recency, T) history and spread back to the customers."""
+    patterns = compress(frequency, recency, T)
+    total = np.zeros(len(patterns.x))
     previous = np.zeros_like(total)
     for k in range(1, months + 1):
-        current = purchases.expected_purchases(k * periods_per_month, frequency, recency, T)
-        total += np.asarray(spend, dtype=float) * (current - previous) / (1 + discount_rate) ** k
+        current = purchases.expected_purchases(k * periods_per_month, patterns.x, patterns.t_x, patterns.T)
+        total += (current - previous) / (1 + discount_rate) ** k
         previous = current
-    return total
+    return total[patterns.inverse]
 
 
 def retention_from_hazard(hazard: Any, horizon: int) -> np.ndarray:

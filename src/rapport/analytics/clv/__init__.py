@@ -33,8 +33,8 @@ from .value import discounted_clv, discounted_purchases, life_table, retention_f
 __all__ = [
     "MODELS", "PERIODS", "PERIODS_PER_MONTH", "ClvInputError", "FitError", "NoRepeatPurchasesError", "PurchaseFit",
     "SpendFit", "Summary", "SummaryError", "TransactionsError", "calibration_table", "check_summary",
-    "discounted_clv", "discounted_purchases", "fit_purchases", "fit_spend", "life_table", "retention_from_hazard", "score",
-    "subscription_clv", "summarize", "tracking_series",
+    "discounted_clv", "discounted_purchases", "fit_purchases", "fit_spend", "life_table", "retention_from_hazard",
+    "score", "subscription_clv", "summarize", "tracking_series",
 ]
 
 

@@ -69,18 +69,22 @@ class Optimum:
 
 
 def maximise(loglik: Callable[[np.ndarray], float], gradient: Callable[[np.ndarray], np.ndarray] | None,
-             start: np.ndarray, total_weight: float) -> Optimum:
-    """Maximise ``loglik(θ)`` (a total) over ``log θ``; ``gradient(θ)`` is ``∂loglik/∂θ`` if known."""
+             start: np.ndarray, total_weight: float,
+             value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None) -> Optimum:
+    """Maximise ``loglik(θ)`` (a total) over ``log θ``; ``gradient(θ)`` is ``∂loglik/∂θ`` if known, and
+    ``value_and_gradient(θ)`` both at once (cheaper when they share terms)."""
 
     def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
         theta = np.exp(np.clip(log_theta, -30, 30))
-        value = loglik(theta)
+        if value_and_gradient is not None:
+            value, grad = value_and_gradient(theta)
+            grad = grad * theta
+        else:
+            value = loglik(theta)
         if not np.isfinite(value):
             return 1e300, np.zeros_like(theta)
-        if gradient is None:
-            grad = _central_gradient(loglik, log_theta)
-        else:
-            grad = gradient(theta) * theta
+        if value_and_gradient is None:
+            grad = _central_gradient(loglik, log_theta) if gradient is None else gradient(theta) * theta
         if not np.all(np.isfinite(grad)):
             grad = np.zeros_like(theta)
         return -value / total_weight, -grad / total_weight

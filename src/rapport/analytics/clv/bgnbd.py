@@ -33,40 +33,73 @@ def _offset(mbg: bool) -> int:
     return 1 if mbg else 0
 
 
-def _terms(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, mbg: bool):
+class Levels:
+    """The distinct values of x, t_x and T with index arrays: the special functions of x and the
+    logarithms of α + t are evaluated once per distinct value (a few hundred) rather than per row."""
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
+        self.x = x
+        self.ux, self.ix = np.unique(x, return_inverse=True)
+        self.ut, self.it = np.unique(t_x, return_inverse=True)
+        self.uT, self.iT = np.unique(T, return_inverse=True)
+        self.positive = x > 0
+
+
+def _terms(theta: np.ndarray, lv: Levels, mbg: bool):
     r, alpha, a, b = theta
     k = _offset(mbg)
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x + k) - gammaln(b) - gammaln(a + b + x + k)
-    a3 = -(r + x) * np.log(alpha + T)
+    ux, ix = lv.ux, lv.ix
+    a12 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+           + gammaln(a + b) + gammaln(b + ux + k) - gammaln(b) - gammaln(a + b + ux + k))[ix]
+    a3 = -(r + lv.x) * np.log(alpha + lv.uT)[lv.iT]
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.log(a) - np.log(b + x + k - 1) - (r + x) * np.log(alpha + t_x)
+        a4 = (np.log(a) - np.log(b + ux + k - 1))[ix] - (r + lv.x) * np.log(alpha + lv.ut)[lv.it]
     if not mbg:
-        a4 = np.where(x > 0, a4, -np.inf)
-    return a1, a2, a3, a4
+        a4 = np.where(lv.positive, a4, -np.inf)
+    return a12, a3, a4
 
 
 def loglik(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray,
-           mbg: bool = False) -> float:
-    a1, a2, a3, a4 = _terms(theta, x, t_x, T, mbg)
-    return float(np.sum(w * (a1 + a2 + np.logaddexp(a3, a4))))
+           mbg: bool = False, levels: Levels | None = None) -> float:
+    lv = levels if levels is not None else Levels(x, t_x, T)
+    a12, a3, a4 = _terms(theta, lv, mbg)
+    return float(np.dot(w, a12 + np.logaddexp(a3, a4)))
+
+
+def value_and_gradient(theta: np.ndarray, w: np.ndarray, levels: Levels, mbg: bool = False
+                       ) -> tuple[float, np.ndarray]:
+    """The total log-likelihood and its gradient in the natural parameters, from one set of terms."""
+    r, alpha, a, b = theta
+    k = _offset(mbg)
+    lv = levels
+    a12, a3, a4 = _terms(theta, lv, mbg)
+    total = np.logaddexp(a3, a4)
+    value = float(np.dot(w, a12 + total))
+    w3 = np.exp(a3 - total)  # share of the "still alive at T" branch
+    w4 = np.exp(a4 - total)  # share of the "died after the last purchase" branch
+    ux, ix = lv.ux, lv.ix
+    # Per-x parts, summed with the weights of each x (bincount), then the per-row parts.
+    wx = np.bincount(ix, weights=w, minlength=len(ux))
+    d_r_x = digamma(r + ux) - digamma(r) + np.log(alpha)
+    d_a_x = digamma(a + b) - digamma(a + b + ux + k)
+    d_b_x = digamma(a + b) + digamma(b + ux + k) - digamma(b) - digamma(a + b + ux + k)
+    log_T = np.log(alpha + lv.uT)[lv.iT]
+    log_t = np.log(alpha + lv.ut)[lv.it]
+    inv_T = (1 / (alpha + lv.uT))[lv.iT]
+    inv_t = (1 / (alpha + lv.ut))[lv.it]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_b = np.where(w4 > 0, w4 / (b + lv.x + k - 1), 0.0)
+    rx = r + lv.x
+    d_r = np.dot(wx, d_r_x) - np.dot(w, w3 * log_T + w4 * log_t)
+    d_alpha = w.sum() * r / alpha - np.dot(w, rx * (w3 * inv_T + w4 * inv_t))
+    d_a = np.dot(wx, d_a_x) + np.dot(w, w4) / a
+    d_b = np.dot(wx, d_b_x) - np.dot(w, inv_b)
+    return value, np.array([d_r, d_alpha, d_a, d_b])
 
 
 def gradient(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray,
-             mbg: bool = False) -> np.ndarray:
-    r, alpha, a, b = theta
-    k = _offset(mbg)
-    a1, a2, a3, a4 = _terms(theta, x, t_x, T, mbg)
-    total = np.logaddexp(a3, a4)
-    w3 = np.exp(a3 - total)  # share of the "still alive at T" branch
-    w4 = np.exp(a4 - total)  # share of the "died after the last purchase" branch
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x + k) + w4 / a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(w4 > 0, w4 / (b + x + k - 1), 0.0)
-    d_b = digamma(a + b) + digamma(b + x + k) - digamma(b) - digamma(a + b + x + k) - inv
-    return np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)])
+             mbg: bool = False, levels: Levels | None = None) -> np.ndarray:
+    return value_and_gradient(theta, w, levels if levels is not None else Levels(x, t_x, T), mbg)[1]
 
 
 def p_alive(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, mbg: bool = False) -> np.ndarray:

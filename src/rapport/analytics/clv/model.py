@@ -110,17 +110,28 @@ def fit_purchases(summary: Any, model: str = "bgnbd") -> PurchaseFit:
     fns = _functions(model)
     args = (patterns.x, patterns.t_x, patterns.T, patterns.weight)
 
+    both = None
     if model == "pnbd":
         xT = pnbd.distinct_xT(patterns.x, patterns.T)
 
         def loglik(theta: np.ndarray) -> float:
             return pnbd.loglik(theta, *args, xT=xT)
-    else:
-        def loglik(theta: np.ndarray) -> float:
-            return fns["loglik"](theta, *args)
 
-    gradient = None if fns["gradient"] is None else (lambda theta: fns["gradient"](theta, *args))
-    optimum: Optimum = maximise(loglik, gradient, np.ones(4), float(patterns.weight.sum()))
+        gradient = None
+    else:
+        mbg = model == "mbgnbd"
+        levels = bgnbd.Levels(patterns.x, patterns.t_x, patterns.T)
+
+        def loglik(theta: np.ndarray) -> float:
+            return bgnbd.loglik(theta, *args, mbg=mbg, levels=levels)
+
+        def gradient(theta: np.ndarray) -> np.ndarray:
+            return bgnbd.value_and_gradient(theta, patterns.weight, levels, mbg)[1]
+
+        def both(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            return bgnbd.value_and_gradient(theta, patterns.weight, levels, mbg)
+
+    optimum: Optimum = maximise(loglik, gradient, np.ones(4), float(patterns.weight.sum()), both)
     if not optimum.converged:
         raise FitError(f"The {model} fit did not converge on these {len(frequency):,} customers.")
     theta, se, cov = optimum.params.copy(), optimum.standard_errors.copy(), optimum.covariance.copy()

@@ -47,15 +47,27 @@ def compress(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Patterns:
     into one int64 key (at most n³ < 2⁶³ for n ≤ 2M rows), and the key is factorised again —
     about ten times faster than ``np.unique(axis=0)`` on a million rows."""
     columns = [np.asarray(c, dtype=float).ravel() for c in (x, t_x, T)]
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column)
-        key = key * np.int64(len(uniques)) + codes
+    key = _whole_period_key(columns)
+    if key is None:
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column)
+            key = key * np.int64(len(uniques)) + codes
     inverse, distinct = pd.factorize(key)
     first = np.empty(len(distinct), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first row of each pattern
     counts = np.bincount(inverse, minlength=len(distinct)).astype(float)
     return Patterns(columns[0][first], columns[1][first], columns[2][first], counts, inverse)
+
+
+def _whole_period_key(columns: list[np.ndarray]) -> np.ndarray | None:
+    """For whole-period summaries (the usual case), the key is the values themselves in mixed radix."""
+    top = max(float(c.max()) for c in columns) + 1 if len(columns[0]) else 0.0
+    if top > 2**20 or not all(c.min() >= 0 and np.array_equal(c, np.floor(c)) for c in columns):
+        return None
+    radix = np.int64(top)
+    x, t_x, T = (c.astype(np.int64) for c in columns)
+    return (x * radix + t_x) * radix + T
 
 
 @dataclass(frozen=True)

@@ -112,10 +112,11 @@ def fit_purchases(summary: Any, model: str = "bgnbd") -> PurchaseFit:
 
     both = None
     if model == "pnbd":
-        xT = pnbd.distinct_xT(patterns.x, patterns.T)
+        xT = pnbd.distinct_pairs(patterns.x, patterns.T)
+        xt = pnbd.distinct_pairs(patterns.x, patterns.t_x)
 
         def loglik(theta: np.ndarray) -> float:
-            return pnbd.loglik(theta, *args, xT=xT)
+            return pnbd.loglik(theta, *args, xT=xT, xt=xt)
 
         gradient = None
     else:

@@ -28,9 +28,11 @@ TIME_SCALED = (1, 3)
 
 
 def log_a0(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
-           xT: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """ln A₀ per row. ``xT`` = (distinct x, distinct T, inverse) of the (x, T) pairs, optional: the
-    T-term depends on (x, T) only, and fitting evaluates it once per distinct pair."""
+           xT: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+           xt: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """ln A₀ per row. ``xT`` = (x, T, inverse) of the distinct (x, T) pairs and ``xt`` the same for
+    (x, t_x), optional: each ₂F₁ term depends on one pair only, so fitting evaluates it once per
+    distinct pair rather than once per pattern."""
     r, alpha, s, beta = theta
     if alpha >= beta:
         base, gap, swap = alpha, alpha - beta, False
@@ -43,26 +45,27 @@ def log_a0(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
         return np.log(hyp2f1(rsx, second, rsx + 1, gap / (base + t))) - rsx * np.log(base + t)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        at_tx = part(x, t_x)
+        at_tx = part(x, t_x) if xt is None else part(xt[0], xt[1])[xt[2]]
         at_T = part(x, T) if xT is None else part(xT[0], xT[1])[xT[2]]
         return at_tx + np.log1p(-np.exp(at_T - at_tx))
 
 
-def distinct_xT(x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def distinct_pairs(x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows, inverse = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
     return rows[:, 0], rows[:, 1], inverse.ravel()
 
 
-def _alive_and_dead(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, xT=None):
+def _alive_and_dead(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, xT=None, xt=None):
     r, alpha, s, beta = theta
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    dead = np.log(s) - np.log(r + s + x) + log_a0(theta, x, t_x, T, xT)
+    dead = np.log(s) - np.log(r + s + x) + log_a0(theta, x, t_x, T, xT, xt)
     return alive, dead
 
 
-def loglik(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray, xT=None) -> float:
+def loglik(theta: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray, xT=None,
+           xt=None) -> float:
     r, alpha, s, beta = theta
-    alive, dead = _alive_and_dead(theta, x, t_x, T, xT)
+    alive, dead = _alive_and_dead(theta, x, t_x, T, xT, xt)
     head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     return float(np.sum(w * (head + np.logaddexp(alive, dead))))
 

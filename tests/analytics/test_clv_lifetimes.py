@@ -55,6 +55,9 @@ def test_purchase_models_agree_with_lifetimes(model: str, source: str):
     assert ours.log_likelihood == pytest.approx(reference, rel=1e-6)
     assert ours.log_likelihood >= reference - 1e-6 * abs(reference)
     assert ours.loglik(f, r, T) == pytest.approx(ours.log_likelihood, rel=1e-12)
+    if model != "pnbd":  # lifetimes has standard errors (autograd's Hessian) for the BG models only
+        for name, se in theirs.standard_errors_.items():
+            assert ours.standard_errors[name] == pytest.approx(se, rel=2e-3), name
     # and with our parameters in lifetimes, every prediction agrees
     theirs.params_ = pd.Series(ours.params)
     assert_close(ours.p_alive(f, r, T), theirs.conditional_probability_alive(f, r, T))

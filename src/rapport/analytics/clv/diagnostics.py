@@ -5,7 +5,8 @@
 customers, the mean actual holdout purchases and the mean predicted ones (the conditional
 expectation over each customer's ``duration_holdout``) — Fader, Hardie & Lee (2005), fig. 4.
 
-``tracking_series(fit, first_period, repeat_periods, start, end)`` gives, for every period from
+``tracking_series(fit, s.first_period, s.repeat_periods, start, s.end_period)`` (``s`` a
+:class:`.summary.Summary`) gives, for every period from
 ``start`` to ``end``, the actual cumulative repeat purchases and the model's: each customer
 acquired at period b contributes E[X(t − b)] (the unconditional expectation) at t > b, the
 customers of one acquisition period computed at once. Invariant: both columns are cumulative

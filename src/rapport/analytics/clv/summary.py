@@ -48,6 +48,8 @@ class Summary:
     dropped_after_end: int
     dropped_nonpositive: int
     first_period: pd.Series  # each customer's first purchase period number (for tracking plots)
+    repeat_periods: np.ndarray  # the period number of every repeat purchase, calibration and holdout
+    end_period: int  # the period number of observation_end
 
 
 def period_number(dates: pd.Series, period: str) -> np.ndarray:
@@ -123,6 +125,9 @@ def summarize(transactions: pd.DataFrame, *, customer: str, date: str, amount: s
     if frame.empty:
         raise TransactionsError("No transaction is left once those after the end of observation are left out.")
     end_p = int(period_number(pd.Series([end]), period)[0])
+    every = _per_period(frame)
+    starts = every.groupby("customer")["p"].transform("min")
+    repeats = every["p"].to_numpy()[(every["p"] > starts).to_numpy()]
     if cal is None:
         out, first = _collapse(_per_period(frame), end_p)
     else:
@@ -140,7 +145,7 @@ def summarize(transactions: pd.DataFrame, *, customer: str, date: str, amount: s
         out["duration_holdout"] = float(end_p - cal_p)
     if amount is None:
         out = out.drop(columns=[c for c in out.columns if c.startswith("monetary_value")])
-    return Summary(out, period, end, cal, int(after.sum()), dropped_nonpositive, first)
+    return Summary(out, period, end, cal, int(after.sum()), dropped_nonpositive, first, repeats, end_p)
 
 
 def _per_period(frame: pd.DataFrame) -> pd.DataFrame:

@@ -100,8 +100,11 @@ class Command(BaseCommand):
         purchases = clv.fit_purchases(summary, options["model"])
         spend = None
         if "monetary_value" in summary.columns:
-            spend = clv.fit_spend(summary)
-            notes.extend(spend.warnings)
+            try:
+                spend = clv.fit_spend(summary)
+                notes.extend(spend.warnings)
+            except clv.SummaryError as exc:  # too few repeat buyers for a spend model: predict purchases only
+                notes.append(f"No spend model, so no CLV: {exc}")
         scores = clv.score(purchases, spend, summary, horizon=horizon, months=options["clv_months"],
                            discount_rate=options["discount_rate"], periods_per_month=clv.PERIODS_PER_MONTH[period])
         if spend is not None:

@@ -48,6 +48,21 @@ def test_life_table_counts_churners_over_those_at_risk():
     assert table["hazard"].tolist() == [0.0, 0.5, 0.0, 1.0]
 
 
+def test_life_table_to_retention_to_clv_recovers_a_known_churn_rate():
+    # given 50k subscribers who leave after each period with probability 0.1, observed for at most 24 periods
+    rng = np.random.default_rng(3)
+    duration = rng.geometric(0.1, 50_000)
+    churned = duration <= 24
+    duration = np.minimum(duration, 24)
+    # when the life table's hazards become a retention curve and a CLV
+    table = life_table(duration, churned)
+    retention = retention_from_hazard(table["hazard"].iloc[1:], horizon=600)
+    value = subscription_clv(20.0, retention, discount_rate=0.01, horizon=600)[0]
+    # then the hazards are 0.1 (within sampling error) and the CLV is the closed form's within 2%
+    assert np.allclose(table["hazard"].iloc[1:24], 0.1, atol=0.015)
+    assert value == pytest.approx(20.0 * 1.01 / (0.01 + 0.1), rel=0.02)
+
+
 def cdnow_split():
     tx = cdnow_transactions()
     tx = tx[tx["amount"] > 0]

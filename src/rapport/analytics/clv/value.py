@@ -23,7 +23,9 @@ for ``tenure`` periods is worth
 turns per-period churn hazards h(j) (probability of leaving at the end of period j given active
 through it) into S; beyond the last given hazard the last one is carried forward. ``life_table``
 estimates the hazards from observed durations with censoring (the actuarial / Kaplan–Meier
-estimate for discrete periods: churners at j over those at risk at j).
+estimate for discrete periods: churners at j over those at risk at j). A subscriber with duration
+D has made D payments, so S(j) = P(D > j | D ≥ 1) and the curve of a life table is
+``retention_from_hazard(table["hazard"].iloc[1:], horizon)``.
 """
 
 from __future__ import annotations

@@ -34,3 +34,22 @@ def test_duplicated_customers_double_the_log_likelihood_and_keep_the_estimates()
     for name in once.params:
         assert twice.params[name] == pytest.approx(once.params[name], rel=1e-5)
         assert twice.standard_errors[name] == pytest.approx(once.standard_errors[name] / np.sqrt(2), rel=1e-3)
+
+
+def test_score_per_distinct_history_equals_scoring_every_customer():
+    from rapport.analytics.clv import discounted_clv, fit_spend, score
+
+    data = simulate.discretize(simulate.bgnbd(20_000, r=0.3, alpha=4, a=0.8, b=2.5, T=np.arange(20_000) % 52 + 1.0,
+                                              seed=5))
+    data["monetary_value"] = simulate.gamma_gamma_spend(data["frequency"], p=6, q=4, gamma=15, seed=6)
+    purchases, spend = fit_purchases(data, "pnbd"), fit_spend(data)
+    scores = score(purchases, spend, data, horizon=26, months=6, discount_rate=0.02, periods_per_month=4.345)
+    f, r, T, m = (data[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
+    np.testing.assert_allclose(scores["p_alive"], purchases.p_alive(f, r, T), rtol=1e-12)
+    np.testing.assert_allclose(scores["expected_purchases"], purchases.expected_purchases(26, f, r, T), rtol=1e-12)
+    # CLV by hand: six monthly steps of 4.345 weeks, each discounted at 2% a month
+    steps = [purchases.expected_purchases(k * 4.345, f, r, T) for k in range(7)]
+    by_hand = sum(spend.expected_spend(f, m) * (steps[k] - steps[k - 1]) / 1.02**k for k in range(1, 7))
+    np.testing.assert_allclose(scores["clv"], by_hand, rtol=1e-10)
+    np.testing.assert_allclose(discounted_clv(purchases, spend.expected_spend(f, m), f, r, T, months=6,
+                                              discount_rate=0.02, periods_per_month=4.345), by_hand, rtol=1e-10)

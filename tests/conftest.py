@@ -18,6 +18,17 @@ from rapport.core.services import team_create, user_create
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_visibility_cache():
+    """Visibilities are cached for a minute, but each test's database is rolled back: a test that
+    made accounts public must not leave them public for the next test in the same process."""
+    from rapport.core.permissions import visibility_cache_clear
+
+    visibility_cache_clear()
+    yield
+    visibility_cache_clear()
+
+
 @pytest.fixture
 def make_user(db: Any):
     counter = {"n": 0}

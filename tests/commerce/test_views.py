@@ -104,3 +104,14 @@ def test_bundle_detail_lists_components(shop, admin_user, rep, make_order) -> No
     make_order(lines=[LineSpec(product=kit, quantity=1)])
     page = _client(rep).get(f"/products/{kit.pk}/").content.decode()
     assert "Bundle of" in page and "Widget" in page
+
+
+def test_the_account_page_links_to_its_orders_and_invoices(make_order, rep, account, make_user, team_a) -> None:
+    order = make_order()
+    page = _client(rep).get(f"/accounts/{account.pk}/").content.decode()
+    assert f'href="/orders/?account_id={account.pk}"' in page
+    assert f'href="/invoices/?account_id={account.pk}"' in page
+    assert order.number in _client(rep).get("/orders/", {"account_id": account.pk}).content.decode()
+    assert order.number not in _client(rep).get("/orders/", {"account_id": account.pk + 1}).content.decode()
+    marketer_page = _client(make_user(Role.MARKETER, team_a)).get(f"/accounts/{account.pk}/").content.decode()
+    assert "/orders/?account_id" not in marketer_page

@@ -95,7 +95,7 @@ def tax_rate_set(*, actor: User, category: str, country: str = "", rate: Any, na
     update(
         existing,
         actor=actor,
-        data={"rate": value, "name": name},
+        data={"rate": value, **({"name": name} if name else {})},
         fields=("rate", "name"),
         expected_version=None,
         what="tax rate",

@@ -16,7 +16,14 @@ from ninja import Query, Router, Status
 
 from rapport.commerce import selectors, services, services_catalogue
 from rapport.commerce.models import Invoice, Order, Product, Shipment, Subscription
-from rapport.commerce.money import QUANTITY_PLACES, UNIT_PRICE_PLACES, currency_clean, decimal_clean, quantize
+from rapport.commerce.money import (
+    QUANTITY_DIGITS,
+    QUANTITY_PLACES,
+    UNIT_PRICE_PLACES,
+    currency_clean,
+    decimal_clean,
+    quantize,
+)
 from rapport.commerce.pricing import company_currency, convert, price_lookup
 from rapport.commerce.schemas import (
     ConversionOut,
@@ -260,7 +267,7 @@ def prices_lookup(
         product=product,
         currency=currency_clean(currency),
         on=date or timezone.localdate(),
-        quantity=decimal_clean(quantity, field="quantity", positive=True),
+        quantity=decimal_clean(quantity, field="quantity", positive=True, int_digits=QUANTITY_DIGITS),
         tier=tier,
         price_book=book,
     )

@@ -21,6 +21,7 @@ from rapport.core.errors import ValidationFailed
 
 UNIT_PRICE_PLACES = 4
 QUANTITY_PLACES = 3
+QUANTITY_DIGITS = 11  # the quantity columns: 14 digits, 3 after the point
 
 # Active ISO 4217 codes whose minor unit is not 2 decimals.
 _MINOR_UNITS_EXCEPTIONS = {
@@ -84,9 +85,16 @@ def currency_clean(value: Any, *, field: str = "currency") -> str:
 
 
 def decimal_clean(
-    value: Any, *, field: str, places: int | None = None, positive: bool = False, allow_zero: bool = True
+    value: Any,
+    *,
+    field: str,
+    places: int | None = None,
+    positive: bool = False,
+    allow_zero: bool = True,
+    int_digits: int = 15,
 ) -> Decimal:
-    """A finite Decimal from a Decimal, int or numeric string (never a float)."""
+    """A finite Decimal from a Decimal, int or numeric string (never a float), below
+    ``10 ** int_digits`` so that it fits its column and arithmetic on it stays exact."""
     if isinstance(value, float | bool):
         raise ValidationFailed(f"{field} must be a decimal, not a float.", field_errors={field: ["Send a string."]})
     try:
@@ -95,6 +103,10 @@ def decimal_clean(
         raise ValidationFailed(f"{value!r} is not a number.", field_errors={field: ["Not a number."]}) from None
     if not number.is_finite():
         raise ValidationFailed(f"{field} must be a finite number.", field_errors={field: ["Not a number."]})
+    if abs(number) >= Decimal(10) ** int_digits:
+        raise ValidationFailed(
+            f"{field} is too large.", field_errors={field: [f"At most {int_digits} digits before the point."]}
+        )
     if places is not None and number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
         raise ValidationFailed(
             f"{field} has more than {places} decimals.", field_errors={field: [f"At most {places} decimals."]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db.models import Q
@@ -82,9 +82,12 @@ def line_amounts(
         raw_net = raw_gross - discount_value
     else:
         raw_net = raw_gross
-    gross = quantize(raw_gross, currency)
-    net = quantize(raw_net, currency)
-    tax = quantize(net * tax_rate / HUNDRED, currency)
+    try:
+        gross = quantize(raw_gross, currency)
+        net = quantize(raw_net, currency)
+        tax = quantize(net * tax_rate / HUNDRED, currency)
+    except InvalidOperation:  # more digits than Decimal's 28-digit context holds
+        raise ValidationFailed("The line is too large.", field_errors={"quantity": ["Too large."]}) from None
     return LineAmounts(gross=gross, discount=gross - net, net=net, tax=tax, total=net + tax)
 
 
@@ -244,7 +247,10 @@ def rate_on(*, currency: str, on: dt.date) -> Decimal:
 def convert(*, amount: Decimal, from_currency: str, to_currency: str | None = None, on: dt.date) -> Decimal:
     """``amount`` in ``to_currency`` (default: the company currency), rounded to its minor unit."""
     target = to_currency or company_currency()
-    if from_currency == target:
-        return quantize(amount, target)
-    in_company = amount * rate_on(currency=from_currency, on=on)
-    return quantize(in_company / rate_on(currency=target, on=on), target)
+    try:
+        if from_currency == target:
+            return quantize(amount, target)
+        in_company = amount * rate_on(currency=from_currency, on=on)
+        return quantize(in_company / rate_on(currency=target, on=on), target)
+    except InvalidOperation:  # more digits than Decimal's 28-digit context holds
+        raise ValidationFailed("The amount is too large to convert.", field_errors={"amount": ["Too large."]}) from None

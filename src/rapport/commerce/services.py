@@ -41,6 +41,7 @@ from rapport.commerce.models import (
     Subscription,
 )
 from rapport.commerce.money import (
+    QUANTITY_DIGITS,
     QUANTITY_PLACES,
     UNIT_PRICE_PLACES,
     CurrencyMismatch,
@@ -125,7 +126,9 @@ def _line_build(
     index: int, spec: LineSpec, *, currency: str, on: dt.date, tier: str, price_book: PriceBook | None, tax_country: str
 ) -> OrderLine:
     where = f"lines.{index}"
-    quantity = decimal_clean(spec.quantity, field=f"{where}.quantity", places=QUANTITY_PLACES, positive=True)
+    quantity = decimal_clean(
+        spec.quantity, field=f"{where}.quantity", places=QUANTITY_PLACES, positive=True, int_digits=QUANTITY_DIGITS
+    )
     product = spec.product
     if not product.active:
         raise ValidationFailed(f"{product.sku} is no longer sold.", field_errors={f"{where}.product_id": ["Inactive."]})
@@ -342,7 +345,9 @@ def _picked_lines(order: Order, picks: Sequence[tuple[int, Any]], *, what: str) 
         if line_id in seen:
             raise ValidationFailed("A line is listed twice.", field_errors={f"lines.{index}.order_line_id": ["Twice."]})
         seen.add(line_id)
-        qty = decimal_clean(quantity, field=f"lines.{index}.quantity", places=QUANTITY_PLACES, positive=True)
+        qty = decimal_clean(
+            quantity, field=f"lines.{index}.quantity", places=QUANTITY_PLACES, positive=True, int_digits=QUANTITY_DIGITS
+        )
         out.append((line, qty))
     if not out:
         raise ValidationFailed(f"Say what to {what}.", field_errors={"lines": ["Add a line."]})
@@ -446,6 +451,10 @@ def invoice_create(
             )
     built = [_invoice_line(line, qty, invoiced, order.currency) for line, qty in picks]
     day = issue_date or timezone.localdate()
+    try:
+        due = day + dt.timedelta(days=order.payment_terms_days)
+    except OverflowError:
+        raise ValidationFailed("The issue date is out of range.", field_errors={"issue_date": ["Too late."]}) from None
     sequence = _next_number("invoice", day.year)
     invoice = Invoice(
         order=order,
@@ -454,7 +463,7 @@ def invoice_create(
         sequence=sequence,
         currency=order.currency,
         issue_date=day,
-        due_date=day + dt.timedelta(days=order.payment_terms_days),
+        due_date=due,
         subtotal=sum((b.net for b in built), Decimal(0)),
         tax_total=sum((b.tax for b in built), Decimal(0)),
         total=sum((b.total for b in built), Decimal(0)),

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from rapport.commerce.choices import DiscountKind
 from rapport.commerce.models import BundleComponent, ExchangeRate, PriceBook, PriceBookEntry, Product, TaxRate
-from rapport.commerce.money import QUANTITY_PLACES, UNIT_PRICE_PLACES, currency_clean, decimal_clean
+from rapport.commerce.money import QUANTITY_DIGITS, QUANTITY_PLACES, UNIT_PRICE_PLACES, currency_clean, decimal_clean
 from rapport.commerce.pricing import company_currency
 from rapport.commerce.writes import create, update
 from rapport.core.audit import audit_record
@@ -27,7 +27,13 @@ def _components_clean(bundle: Product | None, components: list[tuple[Product, An
     out = []
     seen: set[int] = set()
     for index, (component, quantity) in enumerate(components):
-        qty = decimal_clean(quantity, field=f"components.{index}.quantity", places=QUANTITY_PLACES, positive=True)
+        qty = decimal_clean(
+            quantity,
+            field=f"components.{index}.quantity",
+            places=QUANTITY_PLACES,
+            positive=True,
+            int_digits=QUANTITY_DIGITS,
+        )
         if component.pk in seen:
             raise ValidationFailed("A component is listed twice.", field_errors={f"components.{index}": ["Twice."]})
         if bundle is not None and component.pk == bundle.pk:
@@ -145,7 +151,9 @@ def price_book_entry_set(
 ) -> PriceBookEntry:
     """Set the price of ``product`` from ``min_quantity`` up in ``price_book`` (create or replace)."""
     price = decimal_clean(unit_price, field="unit_price", places=UNIT_PRICE_PLACES)
-    min_qty = decimal_clean(min_quantity, field="min_quantity", places=QUANTITY_PLACES, positive=True)
+    min_qty = decimal_clean(
+        min_quantity, field="min_quantity", places=QUANTITY_PLACES, positive=True, int_digits=QUANTITY_DIGITS
+    )
     discount = decimal_clean(discount_value, field="discount_value", places=UNIT_PRICE_PLACES)
     if discount_kind not in DiscountKind.values:
         raise ValidationFailed("Unknown discount kind.", field_errors={"discount_kind": ["percent, amount or empty."]})
@@ -180,7 +188,7 @@ def exchange_rate_set(*, actor: User, currency: str, date: dt.date, rate: Any) -
             f"{code} is the company currency; its rate is always 1.",
             field_errors={"currency": ["The company currency needs no rate."]},
         )
-    value = decimal_clean(rate, field="rate", places=10, positive=True)
+    value = decimal_clean(rate, field="rate", places=10, positive=True, int_digits=14)
     existing = ExchangeRate.objects.select_for_update().filter(currency=code, date=date).first()
     if existing is None:
         require_model_perm(actor, ExchangeRate, "add")

@@ -253,3 +253,23 @@ def test_order_for_an_account_the_actor_cannot_see_is_not_found(shop, other_rep,
             actor=other_rep, account=account, currency="EUR", lines=[LineSpec(product=shop["widget"], quantity=1)]
         )
     assert Order.objects.count() == 0
+
+
+def test_the_contact_must_belong_to_the_account(make_order, rep, account) -> None:
+    from rapport.parties.services import account_create, contact_create
+
+    elsewhere = account_create(actor=rep, data={"name": "Elsewhere"})
+    stranger = contact_create(actor=rep, data={"last_name": "Stranger", "account_id": elsewhere.pk})
+    buyer = contact_create(actor=rep, data={"last_name": "Buyer", "account_id": account.pk})
+    with pytest.raises(ValidationFailed) as exc:
+        make_order(contact=stranger)
+    assert "contact_id" in exc.value.field_errors
+    order = make_order(contact=buyer)
+    assert order.contact == buyer
+    with pytest.raises(ValidationFailed):
+        order_update(actor=rep, order=order, data={"contact": stranger}, expected_version=order.version)
+    lines_event = AuditEvent.objects.get(
+        content_type=ContentType.objects.get_for_model(Order), object_id=order.pk, action="create"
+    )
+    sku, quantity, unit_price, total = lines_event.changes["lines"][1][0]  # [before, after]: after, first line
+    assert (sku, D(quantity), D(unit_price), total) == ("W-1", D(10), D(10), "121.00")

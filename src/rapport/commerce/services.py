@@ -57,7 +57,7 @@ from rapport.core.audit import audit_record
 from rapport.core.errors import NotFound, PermissionDenied, ValidationFailed
 from rapport.core.models import User
 from rapport.core.versioning import versioned_save
-from rapport.parties.models import Account, Contact
+from rapport.parties.models import Account, AccountMembership, Contact
 
 
 class OverShipment(ValidationFailed):
@@ -120,6 +120,15 @@ def _require_order_write(actor: User, order: Order, model: type, action: str = "
 
 
 # --- orders --------------------------------------------------------------------------------
+
+
+def _contact_of(contact: Contact, account: Account) -> None:
+    """Refuse a contact who is not a member of the order's account."""
+    if contact.account_id == account.pk or AccountMembership.objects.filter(contact=contact, account=account).exists():
+        return
+    raise ValidationFailed(
+        f"{contact} is not a contact of {account}.", field_errors={"contact_id": ["Not a contact of this account."]}
+    )
 
 
 def _line_build(
@@ -204,6 +213,8 @@ def order_create_from_lines(
     for party in (account, contact):
         if party is not None and not permissions.can_read(actor, party):
             raise NotFound(f"{party._meta.verbose_name.capitalize()} {party.pk} was not found.")
+    if contact is not None:
+        _contact_of(contact, account)
     code = currency_clean(currency)
     if price_book is not None and price_book.currency != code:
         raise CurrencyMismatch(
@@ -240,18 +251,16 @@ def order_create_from_lines(
         tax_total=sum((line.tax for line in built), Decimal(0)),
         total=sum((line.total for line in built), Decimal(0)),
     )
-    create(order, actor=actor, what="order", context={"source": order.source_reference} if source_reference else None)
+    create(
+        order,
+        actor=actor,
+        what="order",
+        context={"source": order.source_reference} if source_reference else None,
+        extra={"lines": [[ln.product.sku, str(ln.quantity), str(ln.unit_price), str(ln.total)] for ln in built]},
+    )
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
-    audit_record(
-        actor=actor,
-        action="update",
-        instance=order,
-        changes={
-            "lines": [None, [[ln.product.sku, str(ln.quantity), str(ln.unit_price), str(ln.total)] for ln in built]]
-        },
-    )
     return order
 
 
@@ -263,8 +272,10 @@ def order_update(*, actor: User, order: Order, data: dict[str, Any], expected_ve
     """Change an open order's contact, notes or payment terms (lines are fixed once placed)."""
     permissions.check_write(actor, order)
     contact = data.get("contact")
-    if contact is not None and not permissions.can_read(actor, contact):
-        raise NotFound(f"Contact {contact.pk} was not found.")
+    if contact is not None:
+        if not permissions.can_read(actor, contact):
+            raise NotFound(f"Contact {contact.pk} was not found.")
+        _contact_of(contact, order.account)
     if order.status == OrderStatus.CANCELLED:
         raise OrderClosed(f"Order {order.number} is cancelled.")
     update(order, actor=actor, data=data, fields=ORDER_FIELDS, expected_version=expected_version, what="order")

@@ -14,7 +14,6 @@ from rapport.commerce.models import BundleComponent, ExchangeRate, PriceBook, Pr
 from rapport.commerce.money import QUANTITY_DIGITS, QUANTITY_PLACES, UNIT_PRICE_PLACES, currency_clean, decimal_clean
 from rapport.commerce.pricing import company_currency
 from rapport.commerce.writes import create, update
-from rapport.core.audit import audit_record
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.core.permissions import require_model_perm
@@ -64,16 +63,10 @@ def product_create(
     if Product.objects.filter(sku__iexact=sku).exists():
         raise ValidationFailed(f"SKU {sku!r} is taken.", field_errors={"sku": ["Another product has this SKU."]})
     product = Product(sku=sku, name=(name or "").strip(), **{k: v for k, v in fields.items() if k in PRODUCT_FIELDS})
-    create(product, actor=actor, what="product")
+    components_audit = {"components": [[c.sku, str(q)] for c, q in parts]} if parts else None
+    create(product, actor=actor, what="product", extra=components_audit)
     for component, quantity in parts:
         BundleComponent.objects.create(bundle=product, component=component, quantity=quantity)
-    if parts:
-        audit_record(
-            actor=actor,
-            action="update",
-            instance=product,
-            changes={"components": [None, [[c.sku, str(q)] for c, q in parts]]},
-        )
     return product
 
 

@@ -24,13 +24,20 @@ def clean(instance: Model, what: str, *, exclude: Iterable[str] = ()) -> None:
 
 
 def create(
-    instance: Model, *, actor: Any, what: str, exclude: Iterable[str] = (), context: dict | None = None
+    instance: Model,
+    *,
+    actor: Any,
+    what: str,
+    exclude: Iterable[str] = (),
+    context: dict | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Model:
+    """Validate, insert, and audit the creation (``extra``: values of related rows, e.g. lines)."""
     if hasattr(instance, "created_by_id") and getattr(actor, "pk", None):
         instance.created_by = actor  # type: ignore[attr-defined]
     clean(instance, what, exclude=exclude)
     instance.save()
-    audit_created(instance, actor=actor, context=context)
+    audit_created(instance, actor=actor, context=context, extra=extra)
     return instance
 
 

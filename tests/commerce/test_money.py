@@ -83,3 +83,13 @@ def test_currency_codes_are_iso_4217() -> None:
         currency_clean("EURO")
     with pytest.raises(ValidationFailed):
         currency_clean("XYZ")
+
+
+def test_unit_prices_show_their_own_decimals_amounts_the_currency_s() -> None:
+    from rapport.commerce.templatetags.commerce import money, unit_price
+
+    assert unit_price(D("0.0125"), "EUR") == "0.0125 EUR"
+    assert unit_price(D("10.0000"), "EUR") == "10.00 EUR"
+    assert unit_price(D("1500"), "JPY") == "1,500 JPY"
+    assert money(D("1234.565"), "EUR") == "1,234.57 EUR"
+    assert money(D("1.2345"), "KWD") == "1.235 KWD"

@@ -29,3 +29,13 @@ def quantity(value: Any) -> str:
     number = Decimal(value).normalize()
     places = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
     return number_format(number, decimal_pos=places, use_l10n=True)
+
+
+@register.filter
+def unit_price(amount: Any, currency: str) -> str:
+    """A unit price: the currency's decimals, or more when the price has them (0.0125 EUR)."""
+    if amount is None or amount == "":
+        return ""
+    value = Decimal(amount).normalize()
+    places = max(minor_units(currency), -value.as_tuple().exponent)  # type: ignore[operator]
+    return f"{number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)} {currency}"

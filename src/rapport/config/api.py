@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from rapport.activities.api import router as activities_router
+from rapport.commerce.api import router as commerce_router
 from rapport.core.api import router as core_router
 from rapport.core.api_support import install_error_handlers, session_or_token_auth
 from rapport.parties.api import router as parties_router
@@ -29,3 +30,4 @@ api.add_router("/", parties_router)
 api.add_router("/", imports_router)
 api.add_router("/", identity_router)
 api.add_router("/", activities_router)
+api.add_router("/", commerce_router)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rapport.core",
     "rapport.parties",
     "rapport.activities",
+    "rapport.commerce",
     "rapport.demo",
 ]
 

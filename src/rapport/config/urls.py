@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("rapport.parties.urls_imports")),
     path("", include("rapport.parties.urls_identity")),
     path("", include("rapport.activities.urls")),
+    path("", include("rapport.commerce.urls")),
 ]
 
 if settings.DEBUG:

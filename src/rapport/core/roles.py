@@ -21,27 +21,48 @@ _CUSTOMER_DATA = ("parties.account", "parties.contact")
 _ACCOUNTS, _CONTACT = ("parties.account",), "parties.contact"
 _TIMELINE = ("activities.interaction", "activities.note", "activities.task", "activities.attachment")
 _IMPORTS = ("parties.importjob",)
+# Commerce: the catalogue is reference data (managers maintain it, everyone who sells reads it);
+# orders and what hangs off them are sales records; payments are recorded by managers.
+_CATALOGUE = ("commerce.product", "commerce.pricebook", "commerce.pricebookentry", "commerce.exchangerate")
+_TAXES = ("commerce.taxrate",)
+_ORDERS = ("commerce.order", "commerce.shipment", "commerce.subscription")
+_BILLING = ("commerce.invoice", "commerce.payment")
+_COMMERCE_ALL = _CATALOGUE + _TAXES + _ORDERS + _BILLING
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
     Role.SALES_MANAGER: {
         **dict.fromkeys(_IMPORTS + _TIMELINE, "vacd"),
         **dict.fromkeys(_ACCOUNTS, "vacdm"),
         _CONTACT: "vacdm",
+        **dict.fromkeys(_CATALOGUE + _ORDERS + _BILLING, "vac"),
+        **dict.fromkeys(_TAXES, "v"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {
         **dict.fromkeys(_IMPORTS + _TIMELINE, "vacd"),
         **dict.fromkeys(_ACCOUNTS, "vacdm"),
         _CONTACT: "vacdm",
+        **dict.fromkeys(_CATALOGUE + _TAXES + ("commerce.payment",), "v"),
+        **dict.fromkeys(_ORDERS, "vac"),
+        "commerce.invoice": "va",
     },
-    Role.MARKETER: {**dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
+    Role.MARKETER: {
+        **dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"),
+        **dict.fromkeys(_TIMELINE, "vac"),
+        "commerce.product": "v",
+    },
     Role.SERVICE_MANAGER: {
         **dict.fromkeys(_ACCOUNTS, "vac"),
         _CONTACT: "vacm",
         **dict.fromkeys(_TIMELINE, "vacd"),
+        **dict.fromkeys(_COMMERCE_ALL, "v"),
     },
-    Role.SERVICE_AGENT: {**dict.fromkeys(_CUSTOMER_DATA, "vac"), **dict.fromkeys(_TIMELINE, "vac")},
-    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE, "v")},
+    Role.SERVICE_AGENT: {
+        **dict.fromkeys(_CUSTOMER_DATA, "vac"),
+        **dict.fromkeys(_TIMELINE, "vac"),
+        **dict.fromkeys(_COMMERCE_ALL, "v"),
+    },
+    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL, "v")},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 

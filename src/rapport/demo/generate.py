@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from rapport.activities.models import Attachment, Interaction, Note, Task
 from rapport.demo.accounts import ACCOUNT_ADDRESS_TABLE, ACCOUNT_TABLE, ACCOUNT_TAG_TABLE, accounts_generate
 from rapport.demo.activity import plan_activity
+from rapport.demo.commerce import commerce_generate, commerce_reset
 from rapport.demo.contacts import (
     CONTACT_TABLE,
     CONTACT_TAG_TABLE,
@@ -57,6 +58,7 @@ class DemoOptions:
     accounts: int = 2_000
     contacts: int = 10_000
     interactions: int = 100_000
+    orders: int = 150
     seed: int = 42
     reset: bool = False
     fast: bool = False
@@ -82,6 +84,7 @@ class DemoSummary:
     interactions: int
     notes: int
     tasks: int
+    orders: int
     seconds: float
     vendor: str
     fast: bool
@@ -89,13 +92,16 @@ class DemoSummary:
     def line(self) -> str:
         return (
             f"Demo data on {self.vendor}: {self.accounts:,} accounts, {self.contacts:,} contacts, "
-            f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks "
+            f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks, {self.orders:,} orders "
             f"in {self.seconds:.1f} s{' (fast path)' if self.fast else ''}."
         )
 
 
 def demo_reset() -> None:
-    """Delete every party and timeline row (and, through cascades, rows of upper apps on them)."""
+    """Delete every party and timeline row (and, through cascades, rows of upper apps on them).
+
+    Commerce rows go first: orders and invoices protect their accounts from deletion."""
+    commerce_reset()
     models = [Interaction, Note, Task, Attachment, AccountMembership, Address, ContactEmail, ContactPhone,
               Contact.tags.through, Account.tags.through, Contact, Account, Tag]
     if connection.vendor == "postgresql":
@@ -140,8 +146,12 @@ def _flush_deferred_checks() -> None:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def _day(today: dt.date | None) -> dt.date:
+    return today or dt.datetime.now(tz=dt.UTC).date()
+
+
 def _anchor(today: dt.date | None) -> float:
-    day = today or dt.datetime.now(tz=dt.UTC).date()
+    day = _day(today)
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
 
 
@@ -181,6 +191,8 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         if window:
             window.close(progress.phase("indexes", window.steps))
         sequences_reset(list(dict.fromkeys(t.model for t in ALL_TABLES)))
+        # After the sequences are reset: the services insert with ordinary ids.
+        orders = commerce_generate(seed=options.seed, today=_day(options.today), orders=options.orders)
         analyze(list(dict.fromkeys([*(t.model for t in ALL_TABLES), Tag])))
     return DemoSummary(
         accounts=options.accounts,
@@ -188,6 +200,7 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         interactions=interactions,
         notes=options.notes,
         tasks=options.tasks,
+        orders=orders,
         seconds=time.perf_counter() - started,
         vendor=connection.vendor,
         fast=fast,

@@ -15,13 +15,14 @@ from rapport.demo.users import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):
-    help = "Load a realistic, reproducible demo data set (accounts, contacts, timeline) and the demo users."
+    help = "Load a realistic, reproducible demo data set (accounts, contacts, timeline, orders) and the demo users."
 
     def add_arguments(self, parser: CommandParser) -> None:
         defaults = DemoOptions()
         parser.add_argument("--accounts", type=int, default=defaults.accounts, help="number of accounts")
         parser.add_argument("--contacts", type=int, default=defaults.contacts, help="number of contacts")
         parser.add_argument("--interactions", type=int, default=defaults.interactions, help="number of interactions")
+        parser.add_argument("--orders", type=int, default=defaults.orders, help="number of orders (with invoices)")
         parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (same seed, same data)")
         parser.add_argument("--reset", action="store_true", help="delete existing party and timeline data first")
         parser.add_argument(
@@ -34,12 +35,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name in ("accounts", "contacts", "interactions"):
+        for name in ("accounts", "contacts", "interactions", "orders"):
             if options[name] < 0:
                 self.stderr.write(f"--{name} cannot be negative.")
                 raise SystemExit(2)
         demo_options = DemoOptions(
             accounts=options["accounts"], contacts=options["contacts"], interactions=options["interactions"],
+            orders=options["orders"],
             seed=options["seed"], reset=options["reset"], fast=options["fast"], today=options["today"],
         )
         console = Console(file=self.stdout._out, highlight=False)

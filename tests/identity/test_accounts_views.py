@@ -80,6 +80,15 @@ def test_the_queue_lists_the_pair_and_the_account_pages_link_it(rep, client_of, 
     assert "ACME Limited" not in client.get(reverse("duplicate_queue")).content.decode()
 
 
+def test_each_queue_switches_to_the_other_for_a_user_who_may_merge_both(rep, client_of, pair):
+    client = client_of(rep)
+    contacts = client.get(reverse("duplicate_queue")).content.decode()
+    accounts = client.get(reverse("account_duplicate_queue")).content.decode()
+    tab = '<a href="{}" aria-current="page">'
+    assert tab.format(reverse("duplicate_queue")) in contacts and reverse("account_duplicate_queue") in contacts
+    assert tab.format(reverse("account_duplicate_queue")) in accounts and reverse("duplicate_queue") in accounts
+
+
 def test_the_pair_page_shows_both_accounts_with_a_radio_per_field(rep, client_of, pair):
     html = client_of(rep).get(reverse("account_duplicate_pair", args=[pair.pk])).content.decode()
     assert 'name="choice_phone" value="duplicate" checked' in html

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import fellegi_sunter as fs
+from . import labels as labelled
 from .blocking import DEFAULT_CAP, BlockingReport, candidate_pairs
 from .cluster import Clustering, cluster
 from .compare import FIELD_NAMES, FIELDS, TF_FIELDS, compare_sql, fetch_frequencies, value_frequencies
@@ -172,7 +173,7 @@ def resolve(
         lap("collapse", 0.2)
         blocking = candidate_pairs(con, records="recs", out="cand", cap=block_cap)
         warnings.extend(blocking.warnings)
-        label_pairs = _label_pairs(labels, ids, rep)
+        label_pairs = labelled.label_pairs(labels, ids, rep)
         if len(label_pairs):
             con.register("label_input", label_pairs[["l", "r"]])
             con.execute("CREATE TEMP TABLE scored AS SELECT l, r FROM cand UNION SELECT l, r FROM label_input")
@@ -197,7 +198,7 @@ def resolve(
             if not model.converged:
                 warnings.append(f"EM stopped after {model.iterations} iterations without converging")
             if len(label_pairs):
-                label_levels = _levels_of(con, label_pairs)
+                label_levels = labelled.label_levels(con, label_pairs, FIELD_NAMES)
                 model = fs.refine(model, pattern_levels, grouped["c"], label_levels=label_levels,
                                   label_match=label_pairs["match"].to_numpy(dtype=float), total_pairs=total_pairs)
         lap("fit", 0.7)
@@ -278,27 +279,6 @@ def _score(model: fs.Model, scored: dict | pd.DataFrame) -> tuple[np.ndarray, np
               for name, tf_column in TF_FIELDS.items()}
     weight = fs.tf_weight(model, levels, shares)
     return fs.sigmoid(weight), weight
-
-
-def _label_pairs(labels: pd.DataFrame | None, ids: np.ndarray, rep: np.ndarray) -> pd.DataFrame:
-    """Labelled pairs as representative indices ``l < r`` with ``match``; unknown ids and self-pairs dropped."""
-    if labels is None or len(labels) == 0:
-        return pd.DataFrame({"l": pd.Series([], dtype=np.int64), "r": pd.Series([], dtype=np.int64),
-                             "match": pd.Series([], dtype=bool)})
-    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
-    a = position.reindex(labels["id_l"].astype(str)).to_numpy()
-    b = position.reindex(labels["id_r"].astype(str)).to_numpy()
-    ok = ~(np.isnan(a) | np.isnan(b))
-    a, b = rep[a[ok].astype(np.int64)], rep[b[ok].astype(np.int64)]
-    match = labels["match"].astype(bool).to_numpy()[ok]
-    frame = pd.DataFrame({"l": np.minimum(a, b), "r": np.maximum(a, b), "match": match})
-    return frame[frame["l"] != frame["r"]].drop_duplicates(["l", "r"], keep="last").reset_index(drop=True)
-
-
-def _levels_of(con: duckdb.DuckDBPyConnection, label_pairs: pd.DataFrame) -> np.ndarray:
-    got = con.execute(f"SELECT l, r, {', '.join(FIELD_NAMES)} FROM cmp JOIN label_input USING (l, r)").fetchdf()
-    merged = label_pairs.merge(got, on=["l", "r"], how="left")
-    return merged[list(FIELD_NAMES)].fillna(-1).to_numpy(dtype=np.int8)
 
 
 def _apply_labels(left: np.ndarray, right: np.ndarray, probability: np.ndarray, weight: np.ndarray,

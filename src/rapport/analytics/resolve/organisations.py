@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import fellegi_sunter as fs
+from . import labels as labelled
 from . import normalize as nz
 from . import org_normalize as onz
 from .blocking import DEFAULT_CAP, BlockingReport, candidate_pairs
@@ -245,7 +246,7 @@ def resolve_organisations(
         lap("collapse", 0.2)
         blocking = candidate_pairs(con, records="recs", out="cand", cap=block_cap, keys=ORG_KEYS)
         warnings.extend(blocking.warnings)
-        label_pairs = _label_pairs(labels, ids, rep)
+        label_pairs = labelled.label_pairs(labels, ids, rep)
         if len(label_pairs):
             con.register("label_input", label_pairs[["l", "r"]])
             con.execute("CREATE TEMP TABLE scored AS SELECT l, r FROM cand UNION SELECT l, r FROM label_input")
@@ -266,7 +267,8 @@ def resolve_organisations(
             if not model.converged:
                 warnings.append(f"EM stopped after {model.iterations} iterations without converging")
             if len(label_pairs):
-                model = fs.refine(model, pattern_levels, grouped["c"], label_levels=_levels_of(con, label_pairs),
+                label_levels = labelled.label_levels(con, label_pairs, ORG_FIELD_NAMES)
+                model = fs.refine(model, pattern_levels, grouped["c"], label_levels=label_levels,
                                   label_match=label_pairs["match"].to_numpy(dtype=float), total_pairs=total_pairs)
         lap("fit", 0.7)
         scored = con.execute(f"SELECT l, r, {level_cols} FROM cmp").fetchnumpy()
@@ -334,27 +336,6 @@ def _estimate_u(con: duckdb.DuckDBPyConnection, *, distinct: int, sample: int, s
             share = np.insert(rest / rest.sum() * (1.0 - exact), top, exact)
         u.append(share)
     return tuple(u)
-
-
-def _label_pairs(labels: pd.DataFrame | None, ids: np.ndarray, rep: np.ndarray) -> pd.DataFrame:
-    empty = pd.DataFrame({"l": pd.Series([], dtype=np.int64), "r": pd.Series([], dtype=np.int64),
-                          "match": pd.Series([], dtype=bool)})
-    if labels is None or len(labels) == 0:
-        return empty
-    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
-    a = position.reindex(labels["id_l"].astype(str)).to_numpy()
-    b = position.reindex(labels["id_r"].astype(str)).to_numpy()
-    ok = ~(np.isnan(a) | np.isnan(b))
-    a, b = rep[a[ok].astype(np.int64)], rep[b[ok].astype(np.int64)]
-    match = labels["match"].astype(bool).to_numpy()[ok]
-    got = pd.DataFrame({"l": np.minimum(a, b), "r": np.maximum(a, b), "match": match})
-    return got[got["l"] != got["r"]].drop_duplicates(["l", "r"], keep="last").reset_index(drop=True)
-
-
-def _levels_of(con: duckdb.DuckDBPyConnection, label_pairs: pd.DataFrame) -> np.ndarray:
-    got = con.execute(f"SELECT l, r, {', '.join(ORG_FIELD_NAMES)} FROM cmp JOIN label_input USING (l, r)").fetchdf()
-    merged = label_pairs.merge(got, on=["l", "r"], how="left")
-    return merged[list(ORG_FIELD_NAMES)].fillna(-1).to_numpy(dtype=np.int8)
 
 
 def _apply_labels(left: np.ndarray, right: np.ndarray, probability: np.ndarray, weight: np.ndarray,

@@ -14,6 +14,8 @@ Invariants kept by ``parties.services`` (the only writers):
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -291,7 +293,52 @@ class ImportJob(models.Model):
 # --- identity: proposed duplicates and merges (``parties.duplicates``, ``parties.merge``) ------------
 
 
-class DuplicatePair(models.Model):
+class PartyPair(models.Model):
+    """What a pair of possibly duplicate parties holds, whatever the kind: the matcher's probability
+    and evidence, the review status and who decided it. Subclasses add the two links, named by
+    ``first_field`` and ``second_field`` (the lower id first)."""
+
+    first_field = ""
+    second_field = ""
+
+    probability = models.FloatField(_("probability"))
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    source = models.CharField(_("source"), max_length=10, choices=DuplicateSource.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"#{self.first_id} ~ #{self.second_id} ({self.probability:.2f})"
+
+    # The kind-neutral names the review queue reads (``parties.identity_kinds``).
+    @property
+    def first(self) -> Any:
+        return getattr(self, self.first_field)
+
+    @property
+    def second(self) -> Any:
+        return getattr(self, self.second_field)
+
+    @property
+    def first_id(self) -> int:
+        return getattr(self, f"{self.first_field}_id")
+
+    @property
+    def second_id(self) -> int:
+        return getattr(self, f"{self.second_field}_id")
+
+
+class DuplicatePair(PartyPair):
     """Two contacts that may be the same person, as the matcher proposed them and a reviewer decided.
 
     Invariants: ``contact_a_id < contact_b_id`` and one row per pair, so a decision ("not a
@@ -305,18 +352,7 @@ class DuplicatePair(models.Model):
         Contact, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     contact_b = models.ForeignKey(Contact, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    probability = models.FloatField(_("probability"))
-    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
-    )
-    source = models.CharField(_("source"), max_length=10, choices=DuplicateSource.choices)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    first_field, second_field = "contact_a", "contact_b"
 
     class Meta:
         verbose_name = _("possible duplicate")
@@ -327,28 +363,9 @@ class DuplicatePair(models.Model):
         ]
         indexes = [models.Index(fields=["status", "-probability", "-id"], name="duplicatepair_queue")]
 
-    def __str__(self) -> str:
-        return f"#{self.contact_a_id} ~ #{self.contact_b_id} ({self.probability:.2f})"
-
-    # The kind-neutral names the review queue reads (``parties.identity_kinds``).
-    @property
-    def first(self) -> Contact:
-        return self.contact_a
-
-    @property
-    def second(self) -> Contact:
-        return self.contact_b
-
-    @property
-    def first_id(self) -> int:
-        return self.contact_a_id
-
-    @property
-    def second_id(self) -> int:
-        return self.contact_b_id
 
 
-class AccountDuplicatePair(models.Model):
+class AccountDuplicatePair(PartyPair):
     """Two accounts that may be the same company: the account twin of :class:`DuplicatePair`.
 
     The same invariants: ``account_a_id < account_b_id``, one row per pair, a decision is kept
@@ -359,18 +376,7 @@ class AccountDuplicatePair(models.Model):
         Account, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     account_b = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    probability = models.FloatField(_("probability"))
-    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=14, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
-    )
-    source = models.CharField(_("source"), max_length=10, choices=DuplicateSource.choices)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    first_field, second_field = "account_a", "account_b"
 
     class Meta:
         verbose_name = _("possible duplicate account")
@@ -381,24 +387,6 @@ class AccountDuplicatePair(models.Model):
         ]
         indexes = [models.Index(fields=["status", "-probability", "-id"], name="accountduplicatepair_queue")]
 
-    def __str__(self) -> str:
-        return f"#{self.account_a_id} ~ #{self.account_b_id} ({self.probability:.2f})"
-
-    @property
-    def first(self) -> Account:
-        return self.account_a
-
-    @property
-    def second(self) -> Account:
-        return self.account_b
-
-    @property
-    def first_id(self) -> int:
-        return self.account_a_id
-
-    @property
-    def second_id(self) -> int:
-        return self.account_b_id
 
 
 class PartyMerge(models.Model):

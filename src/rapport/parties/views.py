@@ -28,7 +28,12 @@ from rapport.core.pagination import keyset_page
 from rapport.core.services_profile import saved_view_create, saved_view_delete, saved_views_for
 from rapport.core.views import apply_field_errors, domain_view, htmx_partial, safe_next
 from rapport.parties.choices import CompanySize, Industry, LifecycleStage, Tier
-from rapport.parties.duplicate_check import DuplicateCheck, contact_create_checked, duplicate_check
+from rapport.parties.duplicate_check import (
+    DuplicateCheck,
+    PossibleDuplicates,
+    contact_create_checked,
+    duplicate_check,
+)
 from rapport.parties.forms import AccountForm, BulkForm, ContactForm, SavedViewForm, user_choices
 from rapport.parties.models import Account, Contact, Tag
 from rapport.parties.selectors import (
@@ -281,13 +286,13 @@ def _party_form(
             data = form.to_data()
             if check_duplicates is not None and instance is None:
                 duplicates = check_duplicates(actor=actor, data=data)
-                confirmed = request.POST.get("_confirm_duplicate") == "1"
-                blocked = bool(duplicates.likely) and not confirmed and not validate_only
             try:
-                if blocked:
-                    pass  # shown again with the duplicates and a "create anyway" button
-                elif instance is None:
-                    extra = {"check": duplicates} if check_duplicates is not None else {}
+                if instance is None:
+                    # The service refuses a likely duplicate until the user confirms ("block");
+                    # inline validation only shows the warning.
+                    confirmed = validate_only or request.POST.get("_confirm_duplicate") == "1"
+                    extra = {"check": duplicates, "on_duplicate": "warn" if confirmed else "block"} \
+                        if check_duplicates is not None else {}
                     result = _run(lambda: create(actor=actor, data=data, **extra), validate_only=validate_only)
                 else:
                     version = form.cleaned_data.get("version")
@@ -295,6 +300,8 @@ def _party_form(
                         lambda: update(actor=actor, **{key: instance}, data=data, expected_version=version),
                         validate_only=validate_only,
                     )
+            except PossibleDuplicates:
+                blocked = True  # shown again with the duplicates and a "create anyway" button
             except Conflict as exc:
                 conflict = exc
             except ValidationFailed as exc:
@@ -334,9 +341,10 @@ def contact_form_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
     )
 
 
-def _contact_create_checked(*, actor: Any, data: dict[str, Any], check: DuplicateCheck | None) -> Contact:
-    """Create, queueing the likely duplicates the form already showed (the user confirmed them)."""
-    return contact_create_checked(actor=actor, data=data, check=check).contact
+def _contact_create_checked(*, actor: Any, data: dict[str, Any], check: DuplicateCheck | None,
+                            on_duplicate: str) -> Contact:
+    """Create behind the duplicate check the form already made (not repeated)."""
+    return contact_create_checked(actor=actor, data=data, check=check, on_duplicate=on_duplicate).contact
 
 
 @domain_view

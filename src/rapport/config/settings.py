@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rapport.parties",
     "rapport.activities",
     "rapport.commerce",
+    "rapport.sales",
     "rapport.demo",
 ]
 

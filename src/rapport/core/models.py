@@ -53,6 +53,12 @@ class User(AbstractUser):
         default=True,
         help_text=_("Reminders and assignments are also sent by email."),
     )
+    away_until = models.DateField(
+        _("away until"),
+        null=True,
+        blank=True,
+        help_text=_("While away (up to and including this day) no leads or cases are assigned to you."),
+    )
 
     class Meta:
         verbose_name = _("user")

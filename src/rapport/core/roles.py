@@ -28,6 +28,10 @@ _TAXES = ("commerce.taxrate",)
 _ORDERS = ("commerce.order", "commerce.shipment", "commerce.subscription")
 _BILLING = ("commerce.invoice", "commerce.payment")
 _COMMERCE_ALL = _CATALOGUE + _TAXES + _ORDERS + _BILLING
+# Sales: leads and deals are owned records; pipelines and their stages are the sales process,
+# which sales managers (and administrators) define.
+_DEALS = ("sales.lead", "sales.opportunity")
+_PROCESS = ("sales.pipeline", "sales.stage")
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
     Role.SALES_MANAGER: {
@@ -36,6 +40,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         _CONTACT: "vacdm",
         **dict.fromkeys(_CATALOGUE + _ORDERS + _BILLING, "vac"),
         **dict.fromkeys(_TAXES, "v"),
+        **dict.fromkeys(_DEALS, "vacd"),
+        **dict.fromkeys(_PROCESS, "vacd"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {
@@ -45,11 +51,15 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_CATALOGUE + _TAXES + ("commerce.payment",), "v"),
         **dict.fromkeys(_ORDERS, "vac"),
         "commerce.invoice": "va",
+        **dict.fromkeys(_DEALS, "vacd"),
+        **dict.fromkeys(_PROCESS, "v"),
     },
     Role.MARKETER: {
         **dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"),
         **dict.fromkeys(_TIMELINE, "vac"),
         "commerce.product": "v",
+        "sales.lead": "vac",
+        **dict.fromkeys(_PROCESS, "v"),
     },
     Role.SERVICE_MANAGER: {
         **dict.fromkeys(_ACCOUNTS, "vac"),
@@ -62,7 +72,7 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_TIMELINE, "vac"),
         **dict.fromkeys(_COMMERCE_ALL, "v"),
     },
-    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL, "v")},
+    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS, "v")},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from rapport.activities import views
+from rapport.activities import views, views_calendar
 
 _PARTY = r"^(?P<kind>contacts|accounts)/(?P<pk>[0-9]+)/"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     re_path(_PARTY + r"tasks/$", views.task_add_view, name="party_task_add"),
     re_path(_PARTY + r"attachments/$", views.attachment_add_view, name="party_attachment_add"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
+    path("interactions/<int:pk>/calendar.ics", views_calendar.meeting_ics_view, name="meeting_ics"),
+    path("calendar/", views_calendar.calendar_view, name="calendar"),
+    path("calendar/feed/<str:token>/rapport.ics", views_calendar.calendar_feed_view, name="calendar_feed"),
 ]

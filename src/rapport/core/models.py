@@ -59,6 +59,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("While away (up to and including this day) no leads or cases are assigned to you."),
     )
+    # A random key inside the signed calendar-feed URL: rotating it revokes every copy of the URL.
+    calendar_key = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("user")

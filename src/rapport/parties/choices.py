@@ -10,6 +10,7 @@ class Channel(models.TextChoices):
     WEB = "web", _("Web")
     SOCIAL = "social", _("Social")
     IN_PERSON = "in_person", _("In person")
+    MEETING = "meeting", _("Meeting")
     PORTAL = "portal", _("Portal")
     LETTER = "letter", _("Letter")
 

@@ -37,8 +37,8 @@ TASK_TABLE = Table(
 )
 
 CHANNELS = list(Channel.values)
-CHANNEL_WEIGHTS = np.array([0.34, 0.18, 0.08, 0.06, 0.14, 0.05, 0.05, 0.07, 0.03])
-INBOUND_SHARE = np.array([0.45, 0.40, 0.80, 0.30, 0.97, 0.60, 0.30, 0.95, 0.20])
+CHANNEL_WEIGHTS = np.array([0.34, 0.18, 0.08, 0.06, 0.14, 0.05, 0.05, 0.07, 0.03, 0.04])
+INBOUND_SHARE = np.array([0.45, 0.40, 0.80, 0.30, 0.97, 0.60, 0.30, 0.95, 0.20, 0.15])
 PREFERRED_SHARE = 0.45  # how often a contact's preferred channel is used instead of the mix
 SERVICE_CHANNELS = {"phone", "chat", "portal", "email"}
 # Outcomes per channel as (values, weights); channels not listed mostly have none.
@@ -54,7 +54,7 @@ OUTCOMES = {
     "social": ((Outcome.NONE, Outcome.INTERESTED), (0.85, 0.15)),
 }
 # Mean duration in seconds for channels that have one; lognormal around it.
-DURATION_MEAN = {"phone": 420.0, "chat": 540.0, "in_person": 3600.0}
+DURATION_MEAN = {"phone": 420.0, "chat": 540.0, "in_person": 3600.0, "meeting": 2700.0}
 DAY = 86400.0
 
 

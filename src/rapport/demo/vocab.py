@@ -147,6 +147,9 @@ SUBJECTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("portal", "outbound"): ("Portal: answer to ticket #{n}",),
     ("letter", "outbound"): ("Contract for {p}", "Annual statement", "Payment reminder #{n}", "Welcome pack"),
     ("letter", "inbound"): ("Signed contract #{n}", "Letter of complaint"),
+    ("meeting", "outbound"): ("Video call: product demo", "Discovery meeting", "Proposal walk-through",
+                              "Kick-off meeting"),
+    ("meeting", "inbound"): ("Meeting they asked for: renewal", "Meeting they asked for: pricing"),
 }
 BODIES: dict[str, tuple[str, ...]] = {
     "email": ("Thanks for your time today. As discussed, I attach the details for {p}.",
@@ -171,6 +174,7 @@ BODIES: dict[str, tuple[str, ...]] = {
                   "Walked through the roadmap for {p}."),
     "portal": ("", "Self-service request handled without an agent.", "Downloaded the latest invoice."),
     "letter": ("Sent by post with return envelope.", "Original signed copy received and filed."),
+    "meeting": ("Agreed on the scope; they will send the requirements.", "Demo went well; pricing next."),
 }
 NOTE_TEXTS: tuple[str, ...] = (
     "Prefers email over phone; do not call before 10am.",

@@ -208,14 +208,14 @@ def leads_inbound_email(request: HttpRequest, source: str = "email", campaign: s
     return Status(201, lead_out(lead))
 
 
-@router.get("/leads/{lead_id}", url_name="leads_get")
+@router.get("/leads/{int:lead_id}", url_name="leads_get")
 def leads_get(request: HttpRequest, lead_id: Id, response: HttpResponse) -> dict[str, Any]:
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
     _etag(response, lead)
     return lead_out(lead, detail=True)
 
 
-@router.patch("/leads/{lead_id}")
+@router.patch("/leads/{int:lead_id}")
 def leads_update(request: HttpRequest, lead_id: Id, payload: LeadPatchIn, response: HttpResponse) -> dict[str, Any]:
     """Change fields; send `version` or `If-Match`."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
@@ -225,14 +225,14 @@ def leads_update(request: HttpRequest, lead_id: Id, payload: LeadPatchIn, respon
     return lead_out(lead, detail=True)
 
 
-@router.delete("/leads/{lead_id}", response={204: None})
+@router.delete("/leads/{int:lead_id}", response={204: None})
 def leads_delete(request: HttpRequest, lead_id: Id, version: int | None = None) -> Status:
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
     services_leads.lead_delete(actor=request.user, lead=lead, expected_version=expected_version(request, lead, version))
     return Status(204, None)
 
 
-@router.post("/leads/{lead_id}/status")
+@router.post("/leads/{int:lead_id}/status")
 def leads_status(request: HttpRequest, lead_id: Id, payload: StatusIn, response: HttpResponse) -> dict[str, Any]:
     """new / contacted / qualified / disqualified (with `reason`)."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
@@ -243,7 +243,7 @@ def leads_status(request: HttpRequest, lead_id: Id, payload: StatusIn, response:
     return lead_out(lead)
 
 
-@router.get("/leads/{lead_id}/timeline")
+@router.get("/leads/{int:lead_id}/timeline")
 def leads_timeline(request: HttpRequest, lead_id: Id) -> dict[str, Any]:
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
     return {"items": [{"id": e.id, "kind": e.kind, "at": e.at, "actor_id": e.actor_id, "subject": e.subject,
@@ -251,7 +251,7 @@ def leads_timeline(request: HttpRequest, lead_id: Id) -> dict[str, Any]:
                       for e in selectors_leads.lead_timeline(lead=lead)]}
 
 
-@router.post("/leads/{lead_id}/timeline", response={201: dict})
+@router.post("/leads/{int:lead_id}/timeline", response={201: dict})
 def leads_log(request: HttpRequest, lead_id: Id, payload: LogIn) -> Status:
     """Log a call, email, meeting, note or task on the lead (an engagement event: it rescores)."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
@@ -260,14 +260,14 @@ def leads_log(request: HttpRequest, lead_id: Id, payload: LogIn) -> Status:
     return Status(201, {"id": event.pk, "kind": event.kind, "at": event.at})
 
 
-@router.post("/leads/{lead_id}/assign")
+@router.post("/leads/{int:lead_id}/assign")
 def leads_assign(request: HttpRequest, lead_id: Id) -> dict[str, Any]:
     """Re-run the assignment rules."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
     return lead_out(services_leads.lead_reassign(actor=request.user, lead=lead))
 
 
-@router.get("/leads/{lead_id}/conversion-candidates")
+@router.get("/leads/{int:lead_id}/conversion-candidates")
 def leads_conversion_candidates(request: HttpRequest, lead_id: Id) -> dict[str, Any]:
     """Existing accounts and contacts the conversion would reuse (first = default)."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
@@ -276,7 +276,7 @@ def leads_conversion_candidates(request: HttpRequest, lead_id: Id) -> dict[str, 
             "contacts": [{"id": c.pk, "name": str(c), "account_id": c.account_id} for c in found.contacts]}
 
 
-@router.post("/leads/{lead_id}/convert")
+@router.post("/leads/{int:lead_id}/convert")
 def leads_convert(request: HttpRequest, lead_id: Id, payload: ConvertIn) -> dict[str, Any]:
     """Convert a qualified lead into an account, a contact and (optionally) an opportunity."""
     actor = request.user
@@ -330,17 +330,14 @@ def _setup_routes(prefix: str, model: type[Any], schema: type[Schema], select: A
         version=(int | None, Field(None, ge=1)),
     )
 
-    @router.get(f"/leads/{prefix}", operation_id=f"{model._meta.model_name}_list")
     def _list(request: HttpRequest) -> dict[str, Any]:
         return {"items": [setup_out(o) for o in select(actor=request.user)]}
 
-    @router.post(f"/leads/{prefix}", response={201: dict}, operation_id=f"{model._meta.model_name}_create")
-    def _create(request: HttpRequest, payload: schema) -> Status:  # type: ignore[valid-type]
+    def _create(request: HttpRequest, payload: Any) -> Status:
         obj = services_leads.setup_create(actor=request.user, model=model, data=payload.dict())
         return Status(201, setup_out(obj))
 
-    @router.patch(f"/leads/{prefix}/{{item_id}}", operation_id=f"{model._meta.model_name}_update")
-    def _update(request: HttpRequest, item_id: Id, payload: patch_schema) -> dict[str, Any]:  # type: ignore[valid-type]
+    def _update(request: HttpRequest, item_id: Id, payload: Any) -> dict[str, Any]:
         obj = _setup_get(request, select, item_id)
         data = payload.dict(exclude_unset=True)
         data.pop("version", None)
@@ -348,11 +345,21 @@ def _setup_routes(prefix: str, model: type[Any], schema: type[Schema], select: A
         return setup_out(services_leads.setup_update(actor=request.user, instance=obj, data=data,
                                                      expected_version=version))
 
-    @router.delete(f"/leads/{prefix}/{{item_id}}", response={204: None},
-                   operation_id=f"{model._meta.model_name}_delete")
     def _delete(request: HttpRequest, item_id: Id) -> Status:
         services_leads.setup_delete(actor=request.user, instance=_setup_get(request, select, item_id))
         return Status(204, None)
+
+    # The body schemas are chosen per resource at import time; annotations (strings under
+    # ``from __future__ import annotations``) are replaced by the classes ninja must see.
+    name = model._meta.model_name
+    _list.__annotations__ = {"request": HttpRequest, "return": dict}
+    _create.__annotations__ = {"request": HttpRequest, "payload": schema, "return": Status}
+    _update.__annotations__ = {"request": HttpRequest, "item_id": Id, "payload": patch_schema, "return": dict}
+    _delete.__annotations__ = {"request": HttpRequest, "item_id": Id, "return": Status}
+    router.get(f"/leads/{prefix}", operation_id=f"{name}_list")(_list)
+    router.post(f"/leads/{prefix}", response={201: dict}, operation_id=f"{name}_create")(_create)
+    router.patch(f"/leads/{prefix}/{{int:item_id}}", operation_id=f"{name}_update")(_update)
+    router.delete(f"/leads/{prefix}/{{int:item_id}}", response={204: None}, operation_id=f"{name}_delete")(_delete)
 
 
 def _limits(info: Any) -> dict[str, Any]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import client_for
 
 from rapport.core.choices import Role
 from rapport.sales.models import Lead, Opportunity
-from rapport.sales.models_leads import AssignmentRule, LeadScoringRule, WebForm
+from rapport.sales.models_leads import AssignmentRule, LeadScoringRule
 from rapport.sales.services_leads import lead_create, setup_create
-
-from tests.conftest import client_for
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"

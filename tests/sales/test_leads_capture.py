@@ -13,13 +13,12 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+from tests.conftest import client_for
 
 from rapport.sales import webforms
 from rapport.sales.models import Lead
 from rapport.sales.models_leads import AssignmentRule, LeadEvent, LeadScoringRule, WebForm
 from rapport.sales.services_leads import setup_create
-
-from tests.conftest import client_for
 
 PROBLEM = "application/problem+json"
 

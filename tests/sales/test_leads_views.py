@@ -4,12 +4,11 @@ wrong user and right user. User content is escaped."""
 from __future__ import annotations
 
 import pytest
+from tests.conftest import client_for
 
 from rapport.sales.models import Lead
 from rapport.sales.models_leads import AssignmentRule, LeadScoringRule, WebForm
 from rapport.sales.services_leads import lead_create, lead_status_set, setup_create
-
-from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -324,3 +324,19 @@ def test_other_team_may_not_convert(rep, other_rep) -> None:
     lead = _qualified(rep)
     with pytest.raises(PermissionDenied):
         lead_convert(actor=other_rep, lead=lead, expected_version=None)
+
+
+def test_rescore_all_matches_one_by_one(rep, manager) -> None:
+    from rapport.sales.scoring import lead_score, leads_rescore_all
+
+    leads = [_lead(rep, email=f"r{i}@example.org", employees=100 * i, country="DE" if i % 2 else "FR")
+             for i in range(7)]
+    for lead in leads[:3]:
+        lead_log(actor=rep, lead=lead, kind="call", subject="c")
+    _rules(manager)  # created after the leads: nothing rescored yet (on commit, outside this test)
+    assert leads_rescore_all(batch=3) == 6  # the FR lead with 400 staff and no call still scores 0
+    for lead in Lead.objects.all():
+        score = lead_score(lead)
+        assert (lead.score_fit, lead.score_engagement, lead.score) == (score.fit, score.engagement, score.total)
+    assert Lead.objects.get(pk=leads[1].pk).score == 10 + 5  # Germany + one call
+    assert leads_rescore_all() == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.db import connection
 from django.utils import timezone
 
 from rapport.core.models import Team, User
@@ -34,6 +35,14 @@ SCORING = (
 
 def leads_reset() -> None:
     """Delete demo leads, their rules and forms, and opportunities converted from them."""
+    if connection.vendor == "postgresql":
+        # TRUNCATE, not DELETE: the commerce reset truncates right after, and PostgreSQL refuses to
+        # truncate tables with row-level foreign-key checks still pending from deletes.
+        models = (LeadEvent, Lead, AssignmentRule, LeadScoringRule, WebForm)
+        tables = ", ".join(f'"{m._meta.db_table}"' for m in models)
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+        return
     Opportunity.objects.filter(lead__isnull=False).delete()
     LeadEvent.objects.all().delete()
     Lead.objects.all().delete()

@@ -23,3 +23,11 @@ def test_demo_leads() -> None:
     # and again with --reset: the same number, nothing left over
     demo_generate(DemoOptions(accounts=20, contacts=40, interactions=0, orders=3, leads=80, seed=7, reset=True))
     assert Lead.objects.count() == 80
+
+
+@pytest.mark.django_db
+def test_demo_leads_send_no_notifications() -> None:
+    from rapport.core.models import Notification
+
+    demo_generate(DemoOptions(accounts=5, contacts=10, interactions=0, orders=0, leads=30, seed=3))
+    assert not Notification.objects.filter(kind="lead_assigned").exists()

@@ -95,7 +95,7 @@ def leads_generate(*, seed: int, count: int = 300) -> int:
             "first_name": first, "last_name": last, "company": company, "email": f"{local}{i}@{mail}",
             "industry": industry, "employees": int(rng.lognormvariate(4, 1.6)), "country": country.code,
             "city": rng.choice(pool.cities), "postal_code": rng.choice(pool.postcodes),
-            "source": source, "campaign": rng.choice(CAMPAIGNS)}, channel="demo")
+            "source": source, "campaign": rng.choice(CAMPAIGNS)}, channel="demo", notify=False)
         created = timezone.now() - dt.timedelta(days=rng.expovariate(1 / 40), hours=rng.randint(0, 23))
         Lead.objects.filter(pk=lead.pk).update(created_at=created)
         owner = lead.owner or actor

@@ -78,13 +78,14 @@ def _pick(rule: AssignmentRule) -> User | None:
 
 @transaction.atomic
 def lead_assign(
-    *, lead: Lead, actor: User | None, fallback: User | None = None
+    *, lead: Lead, actor: User | None, fallback: User | None = None, notify: bool = True
 ) -> tuple[User | None, AssignmentRule | None]:
     """Run the rules on ``lead`` and give it to whoever they pick (or ``fallback``); log and notify.
 
     Returns (owner, rule). Called by every channel right after the lead is written, and by
-    "re-run assignment". Owner and team change without a version bump's conflict check: the
-    service that calls this holds the row it just wrote or re-read.
+    "re-run assignment"; ``notify=False`` (bulk loaders such as the demo) skips the notification.
+    Owner and team change without a version check: the calling service holds the row it just
+    wrote or re-read.
     """
     chosen: User | None = None
     used: AssignmentRule | None = None
@@ -109,7 +110,8 @@ def lead_assign(
             if chosen else "No assignment rule matched and there is no fallback owner.")
     LeadEvent.objects.create(lead=lead, kind=LeadEventKind.ASSIGNED, actor=actor if getattr(actor, "pk", None)
                              else None, subject="Assignment", body=body, rule=used, assignee=chosen, at=now)
-    if chosen is not None and (chosen.pk != previous or used is not None) and chosen.pk != getattr(actor, "pk", None):
+    someone_else = chosen is not None and chosen.pk != getattr(actor, "pk", None)
+    if notify and someone_else and (chosen.pk != previous or used is not None):
         notification_send(user=chosen, kind="lead_assigned",
                           message=f"New lead for you: {lead}" + (f" (rule “{used.name}”)" if used else ""),
                           url=reverse("lead_detail", args=[lead.pk]))

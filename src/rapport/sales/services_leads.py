@@ -135,6 +135,7 @@ def lead_create(
     assign: bool = True,
     channel: str = "manual",
     event: tuple[str, str, str] | None = None,
+    notify: bool = True,
 ) -> Lead:
     """Create a lead, score it and run the assignment rules, in one transaction.
 
@@ -158,7 +159,7 @@ def lead_create(
         _event(lead, event[0], actor=actor, subject=event[1], body=event[2])
     lead_score_refresh(lead)
     if assign:
-        lead_assign(lead=lead, actor=actor, fallback=fallback_owner or actor)
+        lead_assign(lead=lead, actor=actor, fallback=fallback_owner or actor, notify=notify)
     return lead
 
 

@@ -237,3 +237,15 @@ def test_csv_without_lead_columns_is_refused(rep) -> None:
     response = client_for(rep).post("/api/v1/leads/import", data=b"foo,bar\n1,2\n", content_type="text/csv")
     assert response.status_code == 422 and response["Content-Type"] == PROBLEM
     assert json.loads(response.content)["errors"]["file"]
+
+
+def test_rapport_cli_routes_import_leads_and_inbound_lead(monkeypatch) -> None:
+    from rapport import cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli, "_manage", lambda argv: calls.append(argv))
+    cli.main(["import", "leads", "f.csv", "--campaign", "x"])
+    cli.main(["inbound-lead", "--as", "rep"])
+    cli.main(["import", "contacts", "c.csv"])
+    assert calls == [["rapport_import_leads", "f.csv", "--campaign", "x"], ["rapport_inbound_lead", "--as", "rep"],
+                     ["rapport_import", "contacts", "c.csv"]]

@@ -249,3 +249,15 @@ def test_rapport_cli_routes_import_leads_and_inbound_lead(monkeypatch) -> None:
     cli.main(["import", "contacts", "c.csv"])
     assert calls == [["rapport_import_leads", "f.csv", "--campaign", "x"], ["rapport_inbound_lead", "--as", "rep"],
                      ["rapport_import", "contacts", "c.csv"]]
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe\x00garbage", b"From: <>\n\n", b"From: nobody\n\nhi", b" \n"])
+def test_inbound_junk_is_422_never_500(rep, raw) -> None:
+    response = client_for(rep).post("/api/v1/leads/inbound-email", data=raw, content_type="message/rfc822")
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM
+    assert Lead.objects.count() == 0
+
+
+def test_import_junk_bytes_is_422(rep) -> None:
+    response = client_for(rep).post("/api/v1/leads/import", data=b"\xff\xfe\x00\x01", content_type="text/csv")
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM

@@ -4,6 +4,8 @@ rapport serve [--bind HOST:PORT] [--workers N] [--dev]   serve the web app (guni
 rapport worker                                           a Celery worker with beat
 rapport demo [--contacts N ...]                          load the demo data set
 rapport import contacts|accounts FILE [options]          import a file
+rapport import leads FILE [--source S --campaign C --as USER]  import leads (CSV; bad rows listed by line)
+rapport inbound-lead [--as USER] < MESSAGE.eml            a lead from an email message on stdin
 rapport export contacts|accounts --format csv|vcard|parquet --output PATH
 rapport createuser USERNAME --role ROLE [--team NAME]    add a user
 rapport resolve FILE.csv --id-column ID --output OUT.csv  cluster the duplicate people in a CSV file
@@ -20,7 +22,7 @@ import subprocess
 import sys
 
 _ALIASES = {"import": "rapport_import", "export": "rapport_export", "createuser": "rapport_createuser",
-            "resolve": "rapport_resolve", "dedupe": "rapport_dedupe"}
+            "resolve": "rapport_resolve", "dedupe": "rapport_dedupe", "inbound-lead": "rapport_inbound_lead"}
 
 
 def _manage(argv: list[str]) -> None:
@@ -108,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             print("usage: rapport analytics clv ...  (rapport analytics clv --help)")
             sys.exit(2)
         verb, rest = f"rapport_analytics_{rest[0]}", rest[1:]
+    if verb == "import" and rest[:1] == ["leads"]:
+        # Leads are a sales record: their import lives in the sales app, not in parties' importer.
+        verb, rest = "rapport_import_leads", rest[1:]
     _manage([_ALIASES.get(verb, verb), *rest])
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("rapport.parties.urls_identity")),
     path("", include("rapport.activities.urls")),
     path("", include("rapport.commerce.urls")),
+    path("", include("rapport.sales.urls_leads")),
 ]
 
 if settings.DEBUG:

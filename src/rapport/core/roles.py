@@ -32,6 +32,8 @@ _COMMERCE_ALL = _CATALOGUE + _TAXES + _ORDERS + _BILLING
 # which sales managers (and administrators) define.
 _DEALS = ("sales.lead", "sales.opportunity")
 _PROCESS = ("sales.pipeline", "sales.stage")
+# How leads are scored, routed and captured: sales managers (and administrators) decide.
+_LEAD_SETUP = ("sales.leadscoringrule", "sales.assignmentrule", "sales.webform")
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
     Role.SALES_MANAGER: {
@@ -42,6 +44,7 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_TAXES, "v"),
         **dict.fromkeys(_DEALS, "vacd"),
         **dict.fromkeys(_PROCESS, "vacd"),
+        **dict.fromkeys(_LEAD_SETUP, "vacd"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {

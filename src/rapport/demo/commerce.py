@@ -75,7 +75,8 @@ def commerce_reset() -> None:
     if connection.vendor == "postgresql":
         tables = ", ".join(f'"{m._meta.db_table}"' for m in COMMERCE_MODELS)
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")
+            # CASCADE: rows of upper apps that reference the catalogue (opportunity lines) go too.
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
         return
     with connection.cursor() as cursor:
         for model in COMMERCE_MODELS:

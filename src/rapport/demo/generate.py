@@ -31,6 +31,7 @@ from rapport.demo.contacts import (
     PHONE_TABLE,
     contacts_generate,
 )
+from rapport.demo.leads import leads_generate, leads_reset
 from rapport.demo.people import build_pools
 from rapport.demo.timeline import (
     INTERACTION_TABLE,
@@ -59,6 +60,7 @@ class DemoOptions:
     contacts: int = 10_000
     interactions: int = 100_000
     orders: int = 150
+    leads: int = 300
     seed: int = 42
     reset: bool = False
     fast: bool = False
@@ -88,12 +90,13 @@ class DemoSummary:
     seconds: float
     vendor: str
     fast: bool
+    leads: int = 0
 
     def line(self) -> str:
         return (
             f"Demo data on {self.vendor}: {self.accounts:,} accounts, {self.contacts:,} contacts, "
-            f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks, {self.orders:,} orders "
-            f"in {self.seconds:.1f} s{' (fast path)' if self.fast else ''}."
+            f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks, {self.orders:,} orders, "
+            f"{self.leads:,} leads in {self.seconds:.1f} s{' (fast path)' if self.fast else ''}."
         )
 
 
@@ -101,6 +104,7 @@ def demo_reset() -> None:
     """Delete every party and timeline row (and, through cascades, rows of upper apps on them).
 
     Commerce rows go first: orders and invoices protect their accounts from deletion."""
+    leads_reset()
     commerce_reset()
     models = [Interaction, Note, Task, Attachment, AccountMembership, Address, ContactEmail, ContactPhone,
               Contact.tags.through, Account.tags.through, Contact, Account, Tag]
@@ -193,6 +197,7 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         sequences_reset(list(dict.fromkeys(t.model for t in ALL_TABLES)))
         # After the sequences are reset: the services insert with ordinary ids.
         orders = commerce_generate(seed=options.seed, today=_day(options.today), orders=options.orders)
+        leads = leads_generate(seed=options.seed, count=options.leads) if options.leads else 0
         analyze(list(dict.fromkeys([*(t.model for t in ALL_TABLES), Tag])))
     return DemoSummary(
         accounts=options.accounts,
@@ -202,6 +207,7 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         tasks=options.tasks,
         orders=orders,
         seconds=time.perf_counter() - started,
+        leads=leads,
         vendor=connection.vendor,
         fast=fast,
     )

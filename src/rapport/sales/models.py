@@ -256,3 +256,12 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+# Lead scoring, assignment, web forms and the lead timeline (kept in their own module).
+from rapport.sales.models_leads import (  # noqa: E402, F401
+    AssignmentRule,
+    LeadEvent,
+    LeadScoringRule,
+    WebForm,
+)

@@ -21,7 +21,7 @@ def connect(frame: pd.DataFrame, exact: tuple[str, ...] = ()) -> duckdb.DuckDBPy
 
 def person(**values: str) -> dict[str, str]:
     base = dict.fromkeys(("given_name", "surname", "email", "phone", "street_address", "city", "postcode", "state",
-                          "date_of_birth"), "")
+                          "date_of_birth", "organisation"), "")
     return {**base, **values}
 
 
@@ -84,18 +84,18 @@ def test_compare_levels_for_nicknames_phones_dates_and_addresses():
                street_address="3/12 Main St", city="Northcote", postcode="3070", date_of_birth="07/03/1980")
     got = levels_of(a, b)
     assert got == {"swapped": False, "given_name": 4, "surname": 1, "email": 2, "phone": 2, "date_of_birth": 3,
-                   "location": 4}
+                   "location": 4, "organisation": -1}
 
 
 def test_compare_levels_for_swapped_names_initials_and_day_month_swaps():
     a = person(given_name="John", surname="Okafor", date_of_birth="1980-03-07", phone="0412345678")
     b = person(given_name="Okafor", surname="John", date_of_birth="1980-07-03", phone="0412345687")
     assert levels_of(a, b) == {"swapped": True, "given_name": 4, "surname": 3, "email": -1, "phone": 1,
-                               "date_of_birth": 2, "location": -1}
+                               "date_of_birth": 2, "location": -1, "organisation": -1}
     c = person(given_name="J.", surname="Okafor", date_of_birth="1981-03-07", postcode="3070")
     d = person(given_name="John", surname="Okafor", date_of_birth="1980-03-07", postcode="3070", city="Elsewhere")
     assert levels_of(c, d) == {"swapped": False, "given_name": 1, "surname": 3, "email": -1, "phone": -1,
-                               "date_of_birth": 1, "location": 1}
+                               "date_of_birth": 1, "location": 1, "organisation": -1}
 
 
 def test_our_jaro_winkler_agrees_with_duckdb_on_random_strings():
@@ -112,3 +112,30 @@ def test_our_jaro_winkler_agrees_with_duckdb_on_random_strings():
         assert abs(jaro(a, b) - j) < 1e-9, (a, b)
         assert abs(jaro_winkler(a, b) - jw) < 1e-9, (a, b)
     assert round(jaro_winkler("martha", "marhta"), 4) == 0.9611
+
+
+def test_organisation_levels_employer_names_and_work_domains():
+    ann = {"given_name": "Ann", "surname": "Lee"}
+    # legal forms, case and punctuation do not make two employers different
+    assert levels_of(person(**ann, organisation="Acme Widgets Pty Ltd"),
+                     person(**ann, organisation="ACME WIDGETS PTY. LIMITED"))["organisation"] == 3
+    assert levels_of(person(**ann, organisation="Harwood Logistics"),
+                     person(**ann, organisation="Harwood Logistcs"))["organisation"] == 2
+    assert levels_of(person(**ann, organisation="Harwood Logistics"),
+                     person(**ann, organisation="Coley Media"))["organisation"] == 0
+    # no employer on one side and no work domain: no evidence either way
+    assert levels_of(person(**ann, organisation="Coley Media"), person(**ann))["organisation"] == -1
+    # different work emails at one company's domain agree on the domain; free mail names no company
+    assert levels_of(person(**ann, email="ann@acme.com.au"), person(**ann, email="a.lee@acme.com.au"))[
+        "organisation"] == 1
+    assert levels_of(person(**ann, email="ann@gmail.com"), person(**ann, email="a.lee@gmail.com"))[
+        "organisation"] == -1
+    assert levels_of(person(**ann, email="ann@acme.com.au"), person(**ann, email="ann@coley.com.au"))[
+        "organisation"] == 0
+    # the same email already scored its domain: it is not counted a second time
+    assert levels_of(person(**ann, email="ann@acme.com.au"), person(**ann, email="ann@acme.com.au"))[
+        "organisation"] == -1
+    # differently written names of one company, same work domain
+    assert levels_of(person(**ann, organisation="IBM", email="ann@ibm.com"),
+                     person(**ann, organisation="International Business Machines", email="alee@ibm.com"))[
+        "organisation"] == 1

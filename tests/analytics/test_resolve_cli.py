@@ -35,7 +35,7 @@ def test_resolve_maps_synonym_headers_and_writes_clusters_and_pairs(tmp_path: Pa
     renamed = frame.drop(columns=["entity_id", "corruptions"]).rename(columns={
         "id": "ID", "given_name": "First Name", "surname": "last_name", "email": "E-mail", "phone": "Mobile",
         "street_address": "Address_1", "city": "Suburb", "postcode": "ZIP", "state": "Region",
-        "date_of_birth": "DOB"})
+        "date_of_birth": "DOB", "organisation": "Company"})
     source = tmp_path / "people.csv"
     renamed.to_csv(source, index=False)
     pairs = tmp_path / "pairs.csv"
@@ -49,6 +49,7 @@ def test_resolve_maps_synonym_headers_and_writes_clusters_and_pairs(tmp_path: Pa
     assert same_entity.mean() > 0.99
     assert clusters["cluster_id"].nunique() < len(clusters)
     assert "given_name='First Name'" in err and "date_of_birth='DOB'" in err and "phone='Mobile'" in err
+    assert "organisation='Company'" in err
     assert out.startswith("Resolved 1,500 records into ")
     scored = pd.read_csv(pairs)
     assert {"id_l", "id_r", "probability", "match_weight"} <= set(scored.columns)

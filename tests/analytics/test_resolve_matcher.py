@@ -164,18 +164,29 @@ def test_default_matcher_flags_an_obvious_duplicate_and_not_an_obvious_stranger(
     same = {"id": 7, "given_name": "Kathryn", "surname": "Okafor", "email": "k.okafor@example.com"}
     stranger = {"id": 8, "given_name": "Liam", "surname": "Brennan", "email": "liam.b@example.net",
                 "phone": "0412 000 111"}
-    namesake = {"id": 9, "given_name": "Katherine", "surname": "Okafor", "email": "kate.o@other.org"}
+    namesake = {"id": 9, "given_name": "Katherine", "surname": "Okafor", "email": "kate.o@gmail.com"}
     first, *rest = matcher.score(record, [stranger, same, namesake], id_column="id")
     assert (first.id, first.index, first.duplicate) == (7, 1, True)
     assert first.probability > 0.9
     assert first.levels == {"given_name": "nickname", "surname": "exact", "email": "exact", "phone": "missing",
-                            "date_of_birth": "missing", "location": "missing"}
+                            "date_of_birth": "missing", "location": "missing",
+                            "organisation": "missing"}
     by_id = {s.id: s for s in rest}
     assert by_id[8].probability < 0.1
     # the same rare name with another email is worth a look, not a warning (people change addresses)
     assert not by_id[9].duplicate and 0.1 < by_id[9].probability < 0.9
     listed = matcher.possible_duplicates(record, [stranger, same, namesake], id_column="id")
     assert [s.id for s in listed] == [7, 9]
+    # the same name at another company's email domain, or another employer, is weaker evidence still
+    elsewhere = {**namesake, "email": "kate.o@other.org"}
+    (other_domain,) = matcher.score(record, [elsewhere])
+    assert other_domain.levels["organisation"] == "different employer"
+    assert other_domain.probability < by_id[9].probability
+    employed = {**record, "organisation": "Okafor Design Ltd"}
+    (same_job,) = matcher.score(employed, [{**namesake, "organisation": "OKAFOR DESIGN LIMITED"}])
+    (other_job,) = matcher.score(employed, [{**namesake, "organisation": "Brennan Freight"}])
+    assert same_job.levels["organisation"] == "same employer"
+    assert same_job.probability > by_id[9].probability > other_job.probability
 
 
 def test_levels_are_named_for_people_nicknames_swaps_and_missing_fields():
@@ -185,7 +196,8 @@ def test_levels_are_named_for_people_nicknames_swaps_and_missing_fields():
     swapped = {"given_name": "Smith", "surname": "Bob", "date_of_birth": "1980-07-03"}
     by_index = {s.index: s for s in matcher.score(record, [nickname, swapped])}
     assert by_index[0].levels == {"given_name": "nickname", "surname": "exact", "email": "missing",
-                                  "phone": "one digit off", "date_of_birth": "exact", "location": "missing"}
+                                  "phone": "one digit off", "date_of_birth": "exact", "location": "missing",
+                                  "organisation": "missing"}
     assert by_index[1].swapped
     assert by_index[1].levels["given_name"] == "exact"
     assert by_index[1].levels["date_of_birth"] == "day and month swapped"

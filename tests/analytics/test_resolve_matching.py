@@ -8,7 +8,7 @@ import pytest
 
 from rapport.analytics.resolve import ColumnMap, evaluate, resolve
 from rapport.analytics.resolve.cluster import cluster
-from rapport.analytics.resolve.simulate import KINDS, people
+from rapport.analytics.resolve.simulate import COMPANY_KINDS, KINDS, people
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_the_simulator_is_seeded_labelled_and_corrupted(simulated: pd.DataFrame)
     share = (duplicated_entities > 1).sum() / len(duplicated_entities)
     assert 0.2 <= share <= 0.4
     applied = {k for text in simulated["corruptions"] for k in text.split(";") if k}
-    assert applied == set(KINDS)
+    assert applied == {*KINDS, *COMPANY_KINDS}
 
 
 def test_the_matcher_is_accurate_on_simulated_people_without_labels(simulated: pd.DataFrame, resolved):
@@ -40,7 +40,7 @@ def test_the_matcher_is_accurate_on_simulated_people_without_labels(simulated: p
     assert accuracy.f1 >= 0.98
     assert resolved.model is not None and resolved.model.converged
     assert resolved.warnings == ()
-    assert set(accuracy.per_kind) == {*KINDS, "none"}
+    assert set(accuracy.per_kind) == {*KINDS, *COMPANY_KINDS, "none"}
     assert all(c.recall >= 0.9 for k, c in accuracy.per_kind.items() if k != "none")
 
 

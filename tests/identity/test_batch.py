@@ -76,7 +76,7 @@ def test_the_frame_holds_every_contact_with_its_first_address(rep, generated):
     frame = contacts_frame(actor=rep, chunk_size=7)
     assert len(frame) == 200
     assert list(frame.columns) == ["id", "first_name", "last_name", "email", "phone", "street", "city",
-                                   "postal_code", "region", "birthday"]
+                                   "postal_code", "region", "birthday", "company"]
     first = frame.iloc[0]
     assert (first["city"] != "", first["birthday"] is not None) == (True, True)
     assert frame["id"].is_monotonic_increasing

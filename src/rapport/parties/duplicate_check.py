@@ -43,7 +43,7 @@ from rapport.parties.choices import DuplicateSource
 from rapport.parties.duplicates import PairProposal, RecordResult, duplicate_pairs_record
 from rapport.parties.fitted import current_matcher
 from rapport.parties.identity_batch import COLUMNS
-from rapport.parties.models import Address, Contact, ContactEmail, ContactPhone
+from rapport.parties.models import Account, Address, Contact, ContactEmail, ContactPhone
 from rapport.parties.normalize import email_normalize, phone_normalize
 from rapport.parties.search import MIN_FUZZY_WORD, NameQuery, contact_name_ids_many, name_tokens
 from rapport.parties.services import contact_create
@@ -65,6 +65,7 @@ FIELD_LABELS = {
     "given_name": gettext_lazy("First name"),
     "date_of_birth": gettext_lazy("Birthday"),
     "location": gettext_lazy("Address"),
+    "organisation": gettext_lazy("Employer"),
 }
 LEVEL_LABELS = {
     "exact": gettext_lazy("same"),
@@ -188,8 +189,23 @@ def _record(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[st
         "postal_code": str(address.get("postal_code") or "") or None,
         "region": str(address.get("region") or "") or None,
         "birthday": birthday.isoformat() if isinstance(birthday, dt.date) else (str(birthday) if birthday else None),
+        "company": _company(data),
     }
     return record, emails, phones
+
+
+def _company(data: Mapping[str, Any]) -> str | None:
+    """The employer the new contact is being given: its account's name (one primary-key read)."""
+    account = data.get("account")
+    if isinstance(account, Account):
+        return account.name or None
+    account_id = data.get("account_id") or (account if isinstance(account, int | str) else None)
+    if not account_id:
+        return None
+    try:
+        return Account.objects.filter(pk=int(account_id)).values_list("name", flat=True).first() or None
+    except (TypeError, ValueError):
+        return None
 
 
 # --- candidates ------------------------------------------------------------------------------------
@@ -289,6 +305,7 @@ def _candidate_rows(ids: list[int]) -> list[dict[str, Any]]:
     rows = {
         pk: {"id": pk, "first_name": first, "last_name": last, "email": email or None, "phone": phone or None,
              "birthday": birthday.isoformat() if birthday else None, "account_name": account or "",
+             "company": account or None,
              "street": None, "city": None, "postal_code": None, "region": None}
         for pk, first, last, email, phone, birthday, account in Contact.objects.filter(pk__in=ids).values_list(
             "pk", "first_name", "last_name", "email", "phone", "birthday", "account__name")

@@ -50,7 +50,7 @@ from rapport.parties.models import Account, Address, Contact
 
 Progress = Callable[[str, float], None]
 FRAME_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "street", "city", "postal_code", "region",
-                 "birthday")
+                 "birthday", "company")
 COLUMNS = ColumnMap(
     given_name="first_name",
     surname="last_name",
@@ -61,6 +61,7 @@ COLUMNS = ColumnMap(
     postcode="postal_code",
     state="region",
     date_of_birth="birthday",
+    organisation="company",  # the contact's (primary) account
 )
 ACCOUNT_FRAME_COLUMNS = ("id", "name", "domain", "website", "phone", "street", "city", "postal_code", "external_id")
 ACCOUNT_COLUMNS = OrgColumnMap(name="name", domain="domain", website="website", email=None, phone="phone",
@@ -141,20 +142,19 @@ def contacts_frame(*, actor: User, chunk_size: int = CHUNK, progress: Progress |
     report = progress or _quiet
     contacts = permissions.readable(actor, Contact.objects.all()).order_by("pk")
     total = contacts.count()
-    rows = contacts.values_list("id", "first_name", "last_name", "email", "phone", "birthday").iterator(
-        chunk_size=chunk_size
-    )
+    rows = contacts.values_list("id", "first_name", "last_name", "email", "phone", "birthday",
+                                "account__name").iterator(chunk_size=chunk_size)
     addresses = _first_addresses(chunk_size)
     address = next(addresses, None)
     frames: list[pd.DataFrame] = []
     batch: list[tuple[Any, ...]] = []
     done = 0
-    for pk, first, last, email, phone, birthday in rows:
+    for pk, first, last, email, phone, birthday, company in rows:
         while address is not None and address[0] < pk:
             address = next(addresses, None)
         street, city, postal, region = address[1:] if address is not None and address[0] == pk else ("",) * 4
         batch.append((pk, first, last, email, phone, street, city, postal, region,
-                      birthday.isoformat() if birthday else None))
+                      birthday.isoformat() if birthday else None, company or ""))
         if len(batch) >= chunk_size:
             frames.append(pd.DataFrame(batch, columns=list(FRAME_COLUMNS)))
             done += len(batch)

@@ -44,6 +44,7 @@ MATCHER_LABELS = {
     "phone": gettext_lazy("Phone"),
     "date_of_birth": gettext_lazy("Birthday"),
     "location": gettext_lazy("Address"),
+    "organisation": gettext_lazy("Employer"),
     "name": gettext_lazy("Name"),
     "domain": gettext_lazy("Website domain"),
     "identifier": gettext_lazy("External id"),

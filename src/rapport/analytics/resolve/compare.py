@@ -11,6 +11,10 @@ Hand-made rules that are not plain string similarity, and why:
 * **nicknames** — given names compare on their canonical form first (bob = robert);
 * **initials** — "J" against "John" is its own level, weaker than a similar name;
 * **day/month swap** — 1980-03-07 against 1980-07-03 is its own date level;
+* **organisation** — the employer's name (legal forms, case and punctuation dropped) and the
+  company domain of the email (free-mail domains name no company). Two equal emails already
+  agree on their domain, so the domain counts only between *different* emails: the model assumes
+  fields independent given match status, and the same evidence must not be scored twice;
 * **location** — street, city and postcode move together when a person moves, so they are one
   field with combined levels; scoring them separately would count one move three times (the
   model assumes fields independent given match status).
@@ -48,6 +52,7 @@ FIELDS: tuple[Field, ...] = (
     Field("date_of_birth", ("different", "two of day/month/year", "day and month swapped", "same")),
     Field("location", ("different", "same city or postcode", "same city and postcode", "similar street",
                        "same street")),
+    Field("organisation", ("different", "same work email domain", "similar employer", "same employer")),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(field.name for field in FIELDS)
 # Fields whose top level is scored against the frequency of the agreed value (see fellegi_sunter).
@@ -60,6 +65,7 @@ WITH j AS (
     SELECT p.l, p.r,
            a.given AS ag, a.given_canon AS agc, a.surname AS asn, a.email AS ae,
            a.phone AS aph, a.dob AS ad, a.street AS ast, a.city AS ac, a.postcode AS apc,
+           a.org AS ao, a.work_domain AS awd, b.org AS bo, b.work_domain AS bwd,
            b.given AS bg, b.given_canon AS bgc, b.surname AS bsn, b.surname_as_given AS bsg,
            b.given_as_surname AS bgs, b.email AS be, b.phone AS bph, b.dob AS bd,
            b.dob_swapped AS bds, b.street AS bst, b.city AS bc, b.postcode AS bpc
@@ -115,10 +121,19 @@ WITH j AS (
              WHEN (left(ad, 4) = left(bd, 4))::INT + (substr(ad, 6, 2) = substr(bd, 6, 2))::INT
                   + (right(ad, 2) = right(bd, 2))::INT >= 2 THEN 1
              ELSE 0 END::TINYINT AS date_of_birth,
-        {location} AS location
+        {location} AS location,
+        -- A work domain (non-null) implies an email, so "ae = be" below is never null there.
+        CASE WHEN ao IS NOT NULL AND bo IS NOT NULL THEN
+                  CASE WHEN ao = bo THEN 3
+                       WHEN jaro_winkler_similarity(ao, bo) >= 0.92 THEN 2
+                       WHEN coalesce(awd = bwd AND ae <> be, false) THEN 1
+                       ELSE 0 END
+             WHEN awd IS NOT NULL AND bwd IS NOT NULL AND ae <> be THEN CASE WHEN awd = bwd THEN 1 ELSE 0 END
+             ELSE -1 END::TINYINT AS organisation
     FROM y
 )
 SELECT lv.l, lv.r, lv.swapped, lv.given_name, lv.surname, lv.email, lv.phone, lv.date_of_birth, lv.location,
+       lv.organisation,
        CASE WHEN lv.given_name = 4 THEN fg.share END AS tf_given_name,
        CASE WHEN lv.surname = 3 THEN fs.share END AS tf_surname
 FROM lv
@@ -257,7 +272,8 @@ def _eq(a: str | None, b: str | None) -> bool:
 Row = Mapping[str, "str | None"]
 # The columns compare_records reads from its left record (the right one needs more: the crossed names, the
 # swapped date).
-LEFT_COLUMNS = frozenset({"given", "given_canon", "surname", "email", "phone", "dob", "street", "city", "postcode"})
+LEFT_COLUMNS = frozenset({"given", "given_canon", "surname", "email", "phone", "dob", "street", "city", "postcode",
+                          "org", "work_domain"})
 
 
 def left_columns_for(b: Row) -> frozenset[str]:
@@ -274,6 +290,8 @@ def left_columns_for(b: Row) -> frozenset[str]:
             need.append(column)
     if b["street"] is not None or b["city"] is not None or b["postcode"] is not None:
         need += ["street", "city", "postcode"]
+    if b.get("org") is not None or b.get("work_domain") is not None:
+        need += ["org", "work_domain", "email"]
     return frozenset(need)
 
 
@@ -318,7 +336,7 @@ def compare_records(a: Row, b: Row) -> tuple[bool, tuple[int, ...]]:
         dob = 2
     else:
         dob = 1 if (ad[:4] == bd[:4]) + (ad[5:7] == bd[5:7]) + (ad[-2:] == bd[-2:]) >= 2 else 0
-    return swapped, (given, surname, email, phone, dob, _location(a, b))
+    return swapped, (given, surname, email, phone, dob, _location(a, b), _organisation(a, b))
 
 
 def _typo_level(x: str | None, y: str | None, jw_floor: float) -> int:
@@ -345,3 +363,17 @@ def _location(a: Row, b: Row) -> int:
     if _eq(apc, bpc) and _eq(ac, bc):
         return 2
     return 1 if same_place else 0
+
+
+def _organisation(a: Row, b: Row) -> int:
+    ao, bo, awd, bwd = a.get("org"), b.get("org"), a.get("work_domain"), b.get("work_domain")
+    different_emails = a["email"] != b["email"]  # both set wherever a work domain is
+    if ao is not None and bo is not None:
+        if ao == bo:
+            return 3
+        if _jw(ao, bo) >= 0.92:
+            return 2
+        return 1 if awd is not None and awd == bwd and different_emails else 0
+    if awd is not None and bwd is not None and different_emails:
+        return 1 if awd == bwd else 0
+    return -1

@@ -48,7 +48,7 @@ LINK_KEYS: dict[str, str] = {
 }
 # Every normalised column: two records equal on all of them (and informative enough) are exact copies.
 _NORMALISED = ("given", "given_canon", "given_as_surname", "surname_as_given", "surname", "surname_sdx", "email",
-               "phone", "street", "city", "postcode", "state", "dob", "dob_swapped")
+               "phone", "street", "city", "postcode", "state", "dob", "dob_swapped", "org", "work_domain")
 PAIR_COLUMNS = ("id_l", "id_r", "probability", "match_weight", "swapped", "exact_copy", *FIELD_NAMES)
 
 

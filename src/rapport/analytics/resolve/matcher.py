@@ -67,6 +67,7 @@ LEVEL_NAMES: dict[str, tuple[str, ...]] = {
     "phone": ("different", "one digit off", "exact"),
     "date_of_birth": ("different", "two of day, month and year", "day and month swapped", "exact"),
     "location": ("different", "same city or postcode", "same city and postcode", "similar street", "same street"),
+    "organisation": ("different employer", "same work email domain", "similar employer", "same employer"),
 }
 MISSING = "missing"
 _NAMES = tuple((f.name, (MISSING, *LEVEL_NAMES[f.name])) for f in FIELDS)  # index with level + 1

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import normalize as nz
+from . import org_normalize as onz
 from .nicknames import CANONICAL
 
 # The fields whose presence makes a record worth collapsing with its exact copies (see resolve).
@@ -36,6 +37,7 @@ class ColumnMap:
     postcode: str | None = "postcode"
     state: str | None = "state"
     date_of_birth: str | None = "date_of_birth"
+    organisation: str | None = "organisation"  # the employer's name (a contact's account)
 
     def present(self, frame: pd.DataFrame) -> dict[str, str]:
         """Role -> column for the roles whose column is in ``frame``."""
@@ -86,6 +88,10 @@ def _steps(dayfirst: bool) -> tuple[Step, ...]:
         Step("state", "state", nz.state),
         Step("dob", "date_of_birth", lambda v: nz.parse_date(v, dayfirst=dayfirst)),
         Step("dob_swapped", "dob", nz.swap_day_month, derived=True),
+        # The employer without legal form, case or punctuation, and the email's company domain (none for
+        # free-mail addresses): see compare's organisation field.
+        Step("org", "organisation", onz.company_name),
+        Step("work_domain", "email", onz.domain, derived=True),
     )
 
 

@@ -7,6 +7,13 @@ three *kinds* of damage, named in the ``corruptions`` column (``"typo_surname;ph
 household member of another: same surname, address and often the landline, another given name
 and birthday — the near-duplicates a matcher must not merge.
 
+Three people in five have an employer (``organisation``), drawn on a Zipf curve from a pool of
+companies, and two in five of those use a work email at the employer's domain. A duplicate writes
+the employer as the clean record does, or with another legal form or case (``company_variant``),
+with a typo (``company_typo``), not at all, or — the person changed jobs — another one
+(``company_changed``). Employers come from a random stream of their own, so adding them left every
+other column of every record exactly as before.
+
 Invariants: the same ``(n, seed)`` gives the same frame; ``id`` is unique; every corrupted
 record still belongs to its entity (a corruption never invents a different person).
 """
@@ -104,6 +111,12 @@ _STREET_TYPES = (("Street", "St"), ("Road", "Rd"), ("Avenue", "Ave"), ("Drive", 
 _STATES = ("NSW", "VIC", "QLD", "WA", "SA", "TAS", "ACT", "NT")
 _DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "bigpond.com",
             "optusnet.com.au", "proton.me", "fastmail.com", "live.com")
+_COMPANY_WORDS = ("logistics", "systems", "consulting", "foods", "engineering", "partners", "media", "health",
+                  "capital", "labs", "energy", "design", "freight", "software", "builders", "legal", "pharma",
+                  "analytics", "retail", "mining")
+_LEGAL_FORMS = (("Pty Ltd", "Pty. Limited", "PTY LTD", "Proprietary Limited"), ("Ltd", "Limited", "LTD"),
+                ("Inc", "Inc.", "Incorporated"), ("", ""), ("Group", "Group"))
+COMPANY_KINDS: tuple[str, ...] = ("company_variant", "company_typo", "company_changed")
 _ACCENTS = {"e": "é", "a": "á", "o": "ö", "u": "ü", "i": "í", "c": "ç", "n": "ñ"}
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -274,9 +287,9 @@ class _Generator:
 
     # -- corruption ----------------------------------------------------------------------------------
 
-    def typo(self, value: str) -> str:
+    def typo(self, value: str, rng: random.Random | None = None) -> str:
         """One edit: insert, delete, substitute or transpose, away from the first letter when it can."""
-        rng = self.rng
+        rng = rng or self.rng
         if len(value) < 3:
             return value + rng.choice(_LETTERS)
         i = rng.randrange(1, len(value) - 1)
@@ -382,6 +395,73 @@ class _Generator:
         return kind
 
 
+class _Employers:
+    """Employers and work emails, from their own random stream (see the module docstring)."""
+
+    def __init__(self, seed: int, size: int = 2_000) -> None:
+        self.rng = random.Random(seed * 7919 + 17)
+        names: set[tuple[str, str]] = set()
+        while len(names) < size:
+            stem = (self.rng.choice(_SYLLABLES_START) + self.rng.choice(_SYLLABLES_END)).title()
+            names.add((stem, self.rng.choice(_COMPANY_WORDS).title()))
+        self.pool = sorted(names)
+        self.forms = [self.rng.randrange(len(_LEGAL_FORMS)) for _ in self.pool]
+        self.weights = list(np.cumsum(_zipf_weights(len(self.pool), 0.8)))
+
+    def pick(self) -> int:
+        return self.rng.choices(range(len(self.pool)), cum_weights=self.weights)[0]
+
+    def name(self, index: int, variant: int = 0) -> str:
+        stem, word = self.pool[index]
+        forms = _LEGAL_FORMS[self.forms[index]]
+        form = forms[variant % len(forms)]
+        return f"{stem} {word} {form}".strip()
+
+    def domain(self, index: int) -> str:
+        stem, word = self.pool[index]
+        return f"{stem.lower()}{word.lower()}.com.au"
+
+
+def _add_employers(rows: list[dict[str, str]], entity_of: list[int], base_of: list[bool], entities: int,
+                   seed: int, gen: _Generator) -> None:
+    """Give rows an ``organisation`` (and some a work email) per the module docstring, in place."""
+    employers = _Employers(seed)
+    rng = employers.rng
+    employer = [employers.pick() if rng.random() < 0.6 else -1 for _ in range(entities)]
+    work_email = [rng.random() < 0.4 for _ in range(entities)]
+    for row, entity, is_base in zip(rows, entity_of, base_of, strict=True):
+        job = employer[entity] if entity < entities else -1
+        if job < 0:
+            row["organisation"] = ""
+            continue
+        kind = ""
+        if not is_base:
+            draw = rng.random()
+            if draw < 0.12:
+                kind, row["organisation"] = "company_variant", employers.name(job, rng.randrange(1, 4))
+                if rng.random() < 0.3:
+                    row["organisation"] = row["organisation"].upper()
+            elif draw < 0.18:
+                kind, row["organisation"] = "company_typo", gen.typo(employers.name(job), rng)
+            elif draw < 0.28:
+                row["organisation"] = ""
+            elif draw < 0.34:
+                job = employers.pick()
+                kind, row["organisation"] = "company_changed", employers.name(job)
+            else:
+                row["organisation"] = employers.name(job)
+        else:
+            row["organisation"] = employers.name(job)
+        if work_email[entity] and row["email"] and kind != "company_changed":
+            row["email"] = f"{row['email'].partition('@')[0]}@{employers.domain(job)}"
+        if kind:
+            row["corruptions"] = ";".join(x for x in (row["corruptions"], kind) if x)
+
+
+_COLUMNS = ("given_name", "surname", "email", "phone", "street_address", "city", "postcode", "state",
+            "date_of_birth", "organisation", "entity_id", "corruptions")
+
+
 def _sample_kinds(rng: random.Random, weights: list[float], count: int) -> list[str]:
     """``count`` distinct kinds, each drawn with probability proportional to its weight."""
     pool, pool_weights, chosen = list(KINDS), list(weights), []
@@ -396,7 +476,7 @@ def people(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> pd.DataFra
     """``n`` labelled person records (see the module docstring), in a seeded random order.
 
     Columns: ``id`` (``"r0000001"``…), ``given_name``, ``surname``, ``email``, ``phone``,
-    ``street_address``, ``city``, ``postcode``, ``state``, ``date_of_birth``, ``entity_id`` (the
+    ``street_address``, ``city``, ``postcode``, ``state``, ``date_of_birth``, ``organisation``, ``entity_id`` (the
     truth) and ``corruptions`` (``;``-separated kinds, ``""`` for clean records). Every value is a
     ``str``; ``""`` is missing.
     """
@@ -413,26 +493,36 @@ def people(n: int, *, seed: int = 0, duplicate_share: float = 0.3) -> pd.DataFra
     extras = np.where(duplicated, gen.nprng.choice(extra_counts, size=entities, p=extra_p), 0)
     kind_weights = list(_KIND_WEIGHTS)
     rows: list[dict[str, str]] = []
+    entity_of: list[int] = []
+    base_of: list[bool] = []
     for entity, person in enumerate(persons):
         base = gen.record(person)
         rows.append({**base, "entity_id": f"e{entity:07d}", "corruptions": ""})
+        entity_of.append(entity)
+        base_of.append(True)
         for _ in range(int(extras[entity])):
             how_many = rng.choices((1, 2, 3), weights=(45, 35, 20))[0]
             kinds = _sample_kinds(rng, kind_weights, how_many)
             record, applied = gen.corrupt(person, base, kinds)
             rows.append({**record, "entity_id": f"e{entity:07d}", "corruptions": ";".join(applied)})
+            entity_of.append(entity)
+            base_of.append(False)
         if len(rows) >= n:
             break
     while len(rows) < n:
         # The ceiling estimate fell short: top up with clean people of their own.
         person = gen.people(1)[0]
         rows.append({**gen.record(person), "entity_id": f"e{len(rows) + entities:07d}", "corruptions": ""})
-    rows = rows[:n]
+        entity_of.append(entities)  # beyond the employers' table: no employer
+        base_of.append(True)
+    rows, entity_of, base_of = rows[:n], entity_of[:n], base_of[:n]
+    _add_employers(rows, entity_of, base_of, entities, seed, gen)
     order = list(range(n))
     rng.shuffle(order)
-    frame = pd.DataFrame([rows[i] for i in order])
+    frame = pd.DataFrame([rows[i] for i in order], columns=list(_COLUMNS))
     if frame.empty:
         frame = pd.DataFrame(columns=["given_name", "surname", "email", "phone", "street_address", "city",
-                                      "postcode", "state", "date_of_birth", "entity_id", "corruptions"])
+                                      "postcode", "state", "date_of_birth", "organisation", "entity_id",
+                                      "corruptions"])
     frame.insert(0, "id", [f"r{i:07d}" for i in range(n)])
     return frame.reset_index(drop=True)

@@ -57,8 +57,9 @@ from rapport.parties.models import Contact, ContactEmail, ContactPhone
 KEY_CAP = 50
 SQL_CHUNK = 500
 COLUMNS = ColumnMap(given_name="first_name", surname="last_name", email="email", phone="phone",
-                    street_address=None, city=None, postcode=None, state=None, date_of_birth="birthday")
-FRAME_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "birthday"]
+                    street_address=None, city=None, postcode=None, state=None, date_of_birth="birthday",
+                    organisation="company")
+FRAME_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "birthday", "company"]
 _LEVELS = {spec.name: spec.levels for spec in FIELDS}
 
 
@@ -183,10 +184,11 @@ class DuplicateStage:
         out: list[tuple[Any, ...]] = []
         readable = permissions.readable(self.actor, Contact.objects.all())
         for chunk in _chunks(sorted(ids), 2000):
-            for pk, first, last, email, phone, birthday in readable.filter(pk__in=chunk).values_list(
-                "id", "first_name", "last_name", "email", "phone", "birthday"
+            for pk, first, last, email, phone, birthday, company in readable.filter(pk__in=chunk).values_list(
+                "id", "first_name", "last_name", "email", "phone", "birthday", "account__name"
             ):
-                out.append((f"c{pk}", first, last, email, phone, birthday.isoformat() if birthday else None))
+                out.append((f"c{pk}", first, last, email, phone, birthday.isoformat() if birthday else None,
+                            company or ""))
         return pd.DataFrame(out, columns=FRAME_COLUMNS)
 
     # --- 2. scores ------------------------------------------------------------------------------
@@ -207,6 +209,7 @@ class DuplicateStage:
                     row.emails[0] if row.emails else "",
                     row.phones[0] if row.phones else "",
                     row.scalars["birthday"].isoformat() if row.scalars.get("birthday") else None,
+                    row.company,
                 )
                 for i, row in enumerate(rows)
             ],

@@ -35,6 +35,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "postcode": ("postcode", "post code", "zip", "zip code", "zipcode", "postal code", "postalcode"),
     "state": ("state", "region", "province", "county"),
     "date_of_birth": ("date of birth", "dob", "birth date", "birthdate", "birthday", "date birth"),
+    "organisation": ("organisation", "organization", "company", "company name", "employer", "account",
+                     "account name", "business"),
 }
 _STAGES = {"normalise": "Normalising", "collapse": "Collapsing exact copies", "block": "Blocking",
            "compare": "Comparing pairs", "fit": "Fitting the model", "score": "Scoring", "cluster": "Clustering",
@@ -104,7 +106,7 @@ class Command(BaseCommand):
         if not roles:
             raise CommandError(
                 f"No column of {path} names a person field (given name, surname, email, phone, address, city, "
-                f"postcode, state, date of birth); its columns are: {', '.join(frame.columns)}.")
+                f"postcode, state, date of birth, company); its columns are: {', '.join(frame.columns)}.")
         ids = frame[id_column].str.strip()
         empty = ids == ""
         if empty.any():

@@ -152,9 +152,9 @@ def infer(frame: pd.DataFrame, *, target: str | None = None, id_column: str | No
     columns) and fit the encoder. ``target``, ``id_column`` and ``exclude`` are never features.
 
     A column is dropped when it is all missing, constant, named like an identifier with every value
-    distinct, or text with more distinct values than half its rows. Text with more than
-    ``max_categories`` distinct values keeps the most frequent ``max_categories - 1`` and lumps the rest
-    into ``"(other)"``. A column that is mostly numbers (or dates) with a few unparseable values raises
+    distinct, or text with every value distinct or more distinct values than half its rows. Text with
+    more than ``max_categories`` distinct values keeps the most frequent ``max_categories - 1`` and lumps
+    the rest into ``"(other)"``. A column that is mostly numbers (or dates) with a few unparseable values raises
     :class:`FeatureError` naming them rather than being guessed to be a category.
     """
     if max_categories < 2:
@@ -202,7 +202,9 @@ def infer(frame: pd.DataFrame, *, target: str | None = None, id_column: str | No
                 date_columns[name] = dates
                 continue
             raise _garbage(name, column, ~missing & _dates(column).isna().to_numpy(), "dates")
-        if distinct > max(max_categories, len(text) // 2):
+        # Every value distinct (in more than a handful of rows), or more distinct values than half the rows:
+        # names, e-mails, comments. No category of them recurs often enough to learn from.
+        if (distinct == len(text) and len(text) >= 20) or distinct > max(max_categories, len(text) // 2):
             dropped.append(Dropped(name, f"free text or an identifier ({distinct:,} distinct values)"))
             continue
         kinds[name] = "categorical"

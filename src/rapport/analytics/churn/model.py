@@ -149,9 +149,9 @@ class ChurnModel:
         return self.baseline.predict_proba(self.encoder.transform(frame))[:, 1]
 
     def drivers(self, X: np.ndarray, p: np.ndarray | None = None, top: int = 3) -> pd.DataFrame:
-        """``driver_1..top`` per row of the encoded matrix ``X`` (``p``: the trees' probabilities of ``X``): ``"+recency_days"`` when the row's value
-        raises the probability above what it would be at the reference value, ``"-..."`` when it lowers
-        it, empty when fewer features differ from the reference."""
+        """``driver_1..top`` per row of the encoded matrix ``X`` (``p``: the trees' probabilities of ``X``):
+        ``"+recency_days"`` when the row's value raises the probability above what it would be at the
+        reference value, ``"-..."`` when it lowers it, empty when fewer features differ from the reference."""
         # On the trees' own probability, not the calibrated one: the isotonic map is a step function
         # whose flat steps would hide a feature's effect (and the trees' log-loss fit is near-calibrated).
         p = self.trees.predict_proba(X)[:, 1] if p is None else p

@@ -128,7 +128,8 @@ class Command(BaseCommand):
         write(f"Top decile lift: {m.top_decile_lift:.2f}")
         write(f"  {'decile':>6} {'customers':>10} {'predicted':>10} {'observed':>10} {'lift':>6}")
         for r in m.lift.itertuples():
-            write(f"  {r.decile:>6} {r.customers:>10,} {r.mean_predicted:>10.4f} {r.observed_rate:>10.4f} {r.lift:>6.2f}")
+            write(f"  {r.decile:>6} {r.customers:>10,} {r.mean_predicted:>10.4f} {r.observed_rate:>10.4f} "
+                  f"{r.lift:>6.2f}")
         what = "scored customers" if scored else "out-of-fold scores"
         write(f"Wrote {rows:,} {what} to {output} in {seconds:.1f} s.")
 

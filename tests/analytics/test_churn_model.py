@@ -130,3 +130,14 @@ def test_time_split_trains_on_earlier_rows_and_validates_on_later_ones():
     assert "snapshot" not in fitted.encoder.names
     assert str(frame["snapshot"].iloc[4800].date()) in m.time_split
     assert fitted.predict(frame.head(10)).min() > 0 and fitted.predict(frame.head(10)).max() < 1
+
+
+def test_skipping_rows_on_the_reference_side_of_every_split_changes_no_driver(fitted: churn.ChurnModel,
+                                                                               monkeypatch: pytest.MonkeyPatch):
+    fresh = simulate.customers(3_000, seed=16).frame
+    fast = fitted.score(fresh)
+    from rapport.analytics.churn import model
+
+    assert any(cuts is not None and len(cuts) for cuts in model._split_points(fitted.trees, 14))
+    monkeypatch.setattr(model, "_split_points", lambda trees, n: [None] * n)  # every differing row re-predicted
+    pd.testing.assert_frame_equal(fitted.score(fresh), fast)

@@ -17,7 +17,8 @@ on the latest 20%), the honest figure when the future differs from the past.
 Drivers: for each customer and feature, the change in churn probability when that one feature is set
 to its population reference value (median, or most frequent category); the three largest changes in
 absolute value are reported, ``+`` when the customer's value raises churn risk. Only rows whose value
-differs from the reference are re-predicted, so this costs at most one prediction pass per feature.
+differs from the reference — on the other side of at least one of the trees' split points on that
+feature — are re-predicted, so this costs at most one prediction pass per feature, usually less.
 """
 
 from __future__ import annotations
@@ -158,9 +159,17 @@ class ChurnModel:
         refs = self.encoder.references
         names = np.array(self.encoder.names, dtype=object)
         delta = np.zeros_like(X)
+        thresholds = _split_points(self.trees, X.shape[1])
         for j in range(X.shape[1]):
             # NaN (missing) differs from the reference too: the trees route it to its own branch.
-            rows = np.flatnonzero(~(X[:, j] == refs[j]))
+            differs = ~(X[:, j] == refs[j])
+            cuts = thresholds[j]
+            if cuts is not None and not np.isnan(refs[j]):
+                # A value on the same side of every split the trees make on feature j as the reference
+                # takes the same path through every tree: its probability cannot change, skip the row.
+                side = np.searchsorted(cuts, X[:, j], side="left")
+                differs &= (side != np.searchsorted(cuts, refs[j], side="left")) | np.isnan(X[:, j])
+            rows = np.flatnonzero(differs)
             if not len(rows):
                 continue
             changed = X[rows]
@@ -193,6 +202,33 @@ class ChurnModel:
     def save(self, path: str | Path) -> None:
         with open(path, "wb") as handle:
             pickle.dump({"format": _FORMAT, "model": self}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _split_points(trees: HistGradientBoostingClassifier, features: int) -> list[np.ndarray | None]:
+    """Per feature, the sorted numeric thresholds the trees split it at (``x <= t`` goes left); ``None``
+    for categorical features or when the fitted trees cannot be read (a private scikit-learn layout)."""
+    try:
+        nodes = np.concatenate([tree.nodes for per_iteration in trees._predictors for tree in per_iteration])
+        # With categorical features the trees see the columns reordered by their preprocessor (the
+        # categorical ones first): map the trees' column numbers back to ours.
+        order = np.arange(features)
+        if getattr(trees, "_preprocessor", None) is not None:
+            order = np.concatenate([np.flatnonzero(np.asarray(cols, dtype=bool)) if np.asarray(cols).dtype == bool
+                                    else np.asarray(cols, dtype=int)
+                                    for name, _, cols in trees._preprocessor.transformers_ if name != "remainder"])
+        if len(order) != features:
+            return [None] * features
+        feature = order[nodes["feature_idx"]]
+        split = ~nodes["is_leaf"].astype(bool)
+        numeric = split & ~nodes["is_categorical"].astype(bool)
+        categorical = set(feature[split & ~numeric].tolist())
+        out: list[np.ndarray | None] = []
+        for j in range(features):
+            at = numeric & (feature == j)
+            out.append(None if j in categorical else np.unique(nodes["num_threshold"][at]))
+        return out
+    except (AttributeError, KeyError, ValueError, IndexError, TypeError):
+        return [None] * features
 
 
 def load(path: str | Path) -> ChurnModel:

@@ -11,6 +11,7 @@ rapport createuser USERNAME --role ROLE [--team NAME]    add a user
 rapport resolve FILE.csv --id-column ID --output OUT.csv  cluster the duplicate people in a CSV file
 rapport dedupe [--auto-merge-at P] [--review-at P] [--dry-run]  merge sure duplicate contacts, queue the rest
 rapport analytics clv --transactions FILE.csv ... | --summary FILE.csv ... --output OUT.csv  lifetime value
+rapport analytics churn --input FILE.csv --target COLUMN [--score OTHER.csv] --output OUT.csv  churn scores
 rapport <any manage.py command>                          e.g. migrate, shell, check
 """
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     if verb == "analytics":
         # Command groups: "rapport analytics clv ..." runs the rapport_analytics_clv command.
         if not rest or rest[0].startswith("-"):
-            print("usage: rapport analytics clv ...  (rapport analytics clv --help)")
+            print("usage: rapport analytics clv|churn ...  (rapport analytics clv --help)")
             sys.exit(2)
         verb, rest = f"rapport_analytics_{rest[0]}", rest[1:]
     if verb == "import" and rest[:1] == ["leads"]:

@@ -30,8 +30,17 @@ def test_summary_and_scores_hand_example() -> None:
     tx = pd.DataFrame(
         {
             "customer": ["a", "a", "a", "b", "c", "c", "d", "e", "e"],
-            "date": ["2024-06-01", "2024-06-20", "2024-06-29", "2024-01-01", "2024-05-01", "2024-06-25",
-                     "2024-03-01", "2024-06-10", "2024-06-28"],
+            "date": [
+                "2024-06-01",
+                "2024-06-20",
+                "2024-06-29",
+                "2024-01-01",
+                "2024-05-01",
+                "2024-06-25",
+                "2024-03-01",
+                "2024-06-10",
+                "2024-06-28",
+            ],
             "amount": [100, 200, 300, 10, 50, 50, 1000, 20, 40],
         }
     )
@@ -48,8 +57,17 @@ def test_summary_and_scores_hand_example() -> None:
 def test_segment_map_is_complete_and_customary() -> None:
     assert len(SEGMENT_MAP) == 25
     assert set(SEGMENT_MAP.values()) == {
-        "Champions", "Loyal", "Potential loyalist", "New", "Promising", "Need attention",
-        "About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost",
+        "Champions",
+        "Loyal",
+        "Potential loyalist",
+        "New",
+        "Promising",
+        "Need attention",
+        "About to sleep",
+        "At risk",
+        "Can't lose them",
+        "Hibernating",
+        "Lost",
     }
     got = rfm_segment([5, 5, 1, 1, 3, 2, 4], [5, 1, 1, 5, 3, 3, 1], [5, 1, 1, 5, 3, 3, 1]).tolist()
     assert got == ["Champions", "New", "Lost", "Can't lose them", "Need attention", "At risk", "Promising"]

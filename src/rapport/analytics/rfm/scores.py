@@ -51,7 +51,11 @@ def quintile_scores(values: ArrayLike, *, bins: int = 5, reverse: bool = False) 
 
 
 def rfm_summary(
-    transactions: pd.DataFrame, *, customer: str = "customer", date: str = "date", amount: str = "amount",
+    transactions: pd.DataFrame,
+    *,
+    customer: str = "customer",
+    date: str = "date",
+    amount: str = "amount",
     as_of: object | None = None,
 ) -> pd.DataFrame:
     """Per customer: ``recency`` (days since last purchase), ``frequency`` (purchases), ``monetary`` (mean spend)."""

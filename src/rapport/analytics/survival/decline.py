@@ -80,8 +80,9 @@ def declining_accounts(
     pv = np.where(np.isnan(test.pvalue), 0.0, test.pvalue)
     flag = enough & (share >= min_drop) & (pv < alpha)
     out = [
-        DecliningAccount(labels[i], float(b_mean[i]), float(r_mean[i]), float(b_mean[i] - r_mean[i]),
-                         float(share[i]), float(pv[i]))
+        DecliningAccount(
+            labels[i], float(b_mean[i]), float(r_mean[i]), float(b_mean[i] - r_mean[i]), float(share[i]), float(pv[i])
+        )
         for i in np.nonzero(flag)[0]
     ]
     return sorted(out, key=lambda a: (-a.drop, str(a.customer)))

@@ -43,8 +43,13 @@ class KaplanMeier:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            {"survival": self.survival, "lower": self.lower, "upper": self.upper,
-             "at_risk": self.at_risk, "events": self.events},
+            {
+                "survival": self.survival,
+                "lower": self.lower,
+                "upper": self.upper,
+                "at_risk": self.at_risk,
+                "events": self.events,
+            },
             index=pd.Index(self.timeline, name="time"),
         )
 

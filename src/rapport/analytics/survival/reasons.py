@@ -8,9 +8,7 @@ import pandas as pd
 from rapport.analytics.survival.errors import SurvivalInputError
 
 
-def defection_reasons(
-    defections: pd.DataFrame, *, reason: str = "reason", by: tuple[str, ...] = ()
-) -> pd.DataFrame:
+def defection_reasons(defections: pd.DataFrame, *, reason: str = "reason", by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Columns ``*by, reason, count, share`` sorted by group then count (desc) then reason."""
     missing = ({reason, *by}) - set(defections.columns)
     if missing:

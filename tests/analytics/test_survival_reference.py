@@ -83,3 +83,16 @@ def test_km_recovers_weibull_under_censoring() -> None:
     assert curve.median == pytest.approx(scale * np.log(2) ** (1 / shape), rel=0.03)
     inside = (curve.at(grid) >= 0) & (np.interp(grid, curve.timeline, curve.lower) <= truth + 0.01)
     assert inside.all()
+
+
+@pytest.mark.parametrize(
+    ("t", "e"),
+    [([0, 0, 1, 2, 3, 3], None), ([1, 2, 2, 5], [1, 1, 0, 1]), ([4, 4, 4], [0, 0, 0])],
+    ids=["events-at-zero-and-curve-to-zero", "last-is-event", "all-censored"],
+)
+def test_km_edge_cases_match_lifelines(t, e) -> None:
+    ours = kaplan_meier(t, e)
+    ref = KaplanMeierFitter().fit(t, e)
+    np.testing.assert_allclose(ours.survival, ref.survival_function_.iloc[:, 0], atol=1e-6)
+    np.testing.assert_allclose(ours.lower, ref.confidence_interval_.iloc[:, 0], atol=1e-6)
+    np.testing.assert_allclose(ours.upper, ref.confidence_interval_.iloc[:, 1], atol=1e-6)

@@ -256,3 +256,6 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+from rapport.sales.models_forecast import ForecastAdjustment, PeriodKind, Quota  # noqa: E402, F401  (forecast helper)

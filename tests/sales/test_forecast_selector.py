@@ -1,0 +1,55 @@
+"""The period forecast: categories, weighting, quotas, conversion and row access."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from rapport.commerce.models import ExchangeRate
+from rapport.core.errors import ValidationFailed
+from rapport.sales.forecasting import forecast_for, period_bounds
+from rapport.sales.models import Quota
+from rapport.sales.services import opportunity_create, opportunity_move
+
+DAY = dt.date(2026, 5, 10)
+
+
+def test_period_bounds() -> None:
+    assert period_bounds("month", DAY) == (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    assert period_bounds("quarter", DAY) == (dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+    assert period_bounds("year", DAY) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    with pytest.raises(ValidationFailed):
+        period_bounds("week", DAY)
+
+
+@pytest.mark.django_db
+def test_categories_weighting_quota_and_access(rep, other_rep, customer, stages, settings) -> None:
+    settings.RAPPORT_COMPANY_CURRENCY = "USD"
+    ExchangeRate.objects.create(currency="EUR", date=dt.date(2026, 1, 1), rate=Decimal("1.2"))
+    close = dt.date(2026, 5, 20)
+    opportunity_create(actor=rep, account=customer, name="a", amount="1000", currency="EUR",
+                       expected_close_date=close, stage=stages["quote"])          # commit, 70%
+    opportunity_create(actor=rep, account=customer, name="b", amount="500", currency="USD",
+                       expected_close_date=close, stage=stages["solution"])       # best case, 50%
+    won = opportunity_create(actor=rep, account=customer, name="c", amount="100", currency="USD",
+                             expected_close_date=close, stage=stages["meeting"])
+    opportunity_move(actor=rep, opportunity=won, stage=stages["ordered"], expected_version=won.version,
+                     close_reason="")
+    opportunity_create(actor=rep, account=customer, name="next month", amount="999", currency="USD",
+                       expected_close_date=dt.date(2026, 6, 2), stage=stages["quote"])
+    Quota.objects.create(user=rep, period="month", period_start=dt.date(2026, 5, 1), amount=200, currency="USD")
+    result = forecast_for(actor=rep, period="month", day=DAY)
+    row = result.rows[0]
+    assert row.closed == 0  # the won deal closed today (its closed_at), not in May
+    assert row.commit == Decimal("1200.00")
+    assert row.best_case == Decimal("1700.00")
+    assert row.pipeline == Decimal("1700.00")
+    assert row.weighted == Decimal("840.00") + Decimal("250.00")
+    assert row.quota == Decimal("200.00")
+    assert row.open_count == 2
+    assert row.attainment == 0
+    this_month = forecast_for(actor=rep, period="month", day=dt.datetime.now(dt.UTC).date())
+    assert this_month.total.closed == Decimal("100.00")
+    assert forecast_for(actor=other_rep, period="month", day=DAY).rows == []

@@ -53,3 +53,29 @@ def test_categories_weighting_quota_and_access(rep, other_rep, customer, stages,
     this_month = forecast_for(actor=rep, period="month", day=dt.datetime.now(dt.UTC).date())
     assert this_month.total.closed == Decimal("100.00")
     assert forecast_for(actor=other_rep, period="month", day=DAY).rows == []
+
+
+@pytest.mark.django_db
+def test_statistical_forecast_from_won_history(rep, other_rep, customer, stages) -> None:
+    from rapport.sales.forecasting import statistical_forecast, won_history
+    from rapport.sales.models import Opportunity
+
+    base = dt.datetime(2023, 1, 15, 12, tzinfo=dt.UTC)
+    for i in range(26):
+        month = dt.datetime(2023 + (i // 12), i % 12 + 1, 15, 12, tzinfo=dt.UTC)
+        opp = opportunity_create(actor=rep, account=customer, name=f"w{i}", amount=str(1000 + 300 * (i % 12)),
+                                 currency="USD", expected_close_date=month.date(), stage=stages["meeting"])
+        opportunity_move(actor=rep, opportunity=opp, stage=stages["ordered"], expected_version=opp.version,
+                         close_reason="")
+        Opportunity.objects.filter(pk=opp.pk).update(closed_at=month)
+    months, won = won_history(actor=rep, first=base.date(), last=dt.date(2025, 2, 1))
+    assert len(months) == 26 and won[0] == Decimal("1000.0000") and won[11] == Decimal("4300.0000")
+    assert won_history(actor=other_rep, first=base.date(), last=dt.date(2025, 2, 1))[1] == [Decimal(0)] * 26
+    result = statistical_forecast(actor=rep, first=base.date(), last=dt.date(2025, 2, 1), horizon=3,
+                                  backtest_origins=2)
+    assert result.ahead == [dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 5, 1)]
+    assert result.mean[0] == pytest.approx(1600, abs=150)  # March repeats the season: 1000 + 2 × 300
+    assert all(lo <= m <= hi for lo, m, hi in zip(result.lower, result.mean, result.upper, strict=True))
+    assert result.mae is not None
+    with pytest.raises(ValidationFailed, match="at least 24 observations"):
+        statistical_forecast(actor=rep, first=dt.date(2024, 6, 1), last=dt.date(2025, 2, 1))

@@ -137,3 +137,69 @@ def forecast_for(*, actor: User, period: str = PeriodKind.MONTH, day: dt.date, p
                                             to_currency=target, on=end)
     return Forecast(period=period, start=start, end=end, currency=target,
                     rows=sorted(rows.values(), key=lambda r: r.owner_id or 0))
+
+
+@dataclass(frozen=True)
+class StatisticalForecast:
+    """Won revenue per month (company currency) and Holt-Winters forecasts with an interval."""
+
+    months: list[dt.date]
+    won: list[Decimal]
+    ahead: list[dt.date]
+    mean: list[float]
+    lower: list[float]
+    upper: list[float]
+    level: float
+    mae: float | None
+    smape: float | None
+
+
+def won_history(*, actor: User, first: dt.date, last: dt.date) -> tuple[list[dt.date], list[Decimal]]:
+    """Won amounts per calendar month from ``first``'s month to ``last``'s, zeros included, converted
+    at each month's last day; only the deals ``actor`` may read."""
+    from django.db.models.functions import TruncMonth
+
+    target = company_currency()
+    start, _ = period_bounds(PeriodKind.MONTH, first)
+    _, end = period_bounds(PeriodKind.MONTH, last)
+    qs = permissions.readable(actor, Opportunity.objects.filter(
+        status=OpportunityStatus.WON, closed_at__date__range=(start, end)))
+    grouped = qs.annotate(month=TruncMonth("closed_at")).values("month", "currency").annotate(
+        total=Sum("amount")).order_by()
+    by_month: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for g in grouped:
+        month = g["month"].date() if isinstance(g["month"], dt.datetime) else g["month"]
+        by_month[month] += convert(amount=g["total"], from_currency=g["currency"], to_currency=target,
+                                   on=period_bounds(PeriodKind.MONTH, month)[1])
+    months, cursor = [], start
+    while cursor <= end:
+        months.append(cursor)
+        cursor = period_bounds(PeriodKind.MONTH, cursor)[1] + dt.timedelta(days=1)
+    return months, [by_month.get(m, Decimal(0)) for m in months]
+
+
+def statistical_forecast(*, actor: User, first: dt.date, last: dt.date, horizon: int = 6,
+                         seasonal: str = "additive", level: float = 0.9, backtest_origins: int = 6
+                         ) -> StatisticalForecast:
+    """Holt-Winters (12-month season) on the won history; a short history or a bad series is a
+    ``ValidationFailed`` with the analytics' own message. The back-test uses the last origins only."""
+    from rapport.analytics.forecast import ForecastInputError, fit, rolling_origin
+
+    months, won = won_history(actor=actor, first=first, last=last)
+    series = [float(v) for v in won]
+    try:
+        model = fit(series, season_length=12, seasonal=seasonal)  # type: ignore[arg-type]
+        ahead = model.forecast(horizon, level=level)
+        test = rolling_origin(series, season_length=12, seasonal=seasonal,  # type: ignore[arg-type]
+                              horizon=1, max_origins=backtest_origins) if len(series) > 24 else None
+    except ForecastInputError as exc:
+        raise ValidationFailed(str(exc), field_errors={"history": [str(exc)]}) from None
+    future, cursor = [], period_bounds(PeriodKind.MONTH, last)[1] + dt.timedelta(days=1)
+    for _ in range(horizon):
+        future.append(cursor)
+        cursor = period_bounds(PeriodKind.MONTH, cursor)[1] + dt.timedelta(days=1)
+    return StatisticalForecast(
+        months=months, won=won, ahead=future, mean=[float(v) for v in ahead.mean],
+        lower=[float(v) for v in ahead.lower], upper=[float(v) for v in ahead.upper], level=level,
+        mae=test.mae if test else None, smape=test.smape if test else None,
+    )

@@ -79,3 +79,26 @@ def test_statistical_forecast_from_won_history(rep, other_rep, customer, stages)
     assert result.mae is not None
     with pytest.raises(ValidationFailed, match="at least 24 observations"):
         statistical_forecast(actor=rep, first=dt.date(2024, 6, 1), last=dt.date(2025, 2, 1))
+
+
+@pytest.mark.django_db
+def test_manager_adjusts_beside_the_reps_numbers(rep, manager, other_rep, customer, stages) -> None:
+    from rapport.core.errors import PermissionDenied
+    from rapport.sales.forecasting import forecast_adjust
+    from rapport.sales.models import ForecastAdjustment
+
+    opportunity_create(actor=rep, account=customer, name="a", amount="1000", currency="USD",
+                       expected_close_date=dt.date(2026, 5, 20), stage=stages["quote"])
+    adj = forecast_adjust(actor=manager, period="month", day=DAY, category="commit", amount="800", user=rep,
+                          note="slipping")
+    again = forecast_adjust(actor=manager, period="month", day=DAY, category="commit", amount="750", user=rep)
+    assert again.pk == adj.pk and again.amount == Decimal("750") and again.adjusted_by == manager
+    assert forecast_for(actor=manager, period="month", day=DAY).rows[0].commit == Decimal("1000.00")
+    for actor in (rep, other_rep):
+        with pytest.raises(PermissionDenied):
+            forecast_adjust(actor=actor, period="month", day=DAY, category="commit", amount="1", user=rep)
+    with pytest.raises(ValidationFailed):
+        forecast_adjust(actor=manager, period="month", day=DAY, category="omitted", amount="1", user=rep)
+    with pytest.raises(ValidationFailed):
+        forecast_adjust(actor=manager, period="month", day=DAY, category="commit", amount="-5", user=rep)
+    assert ForecastAdjustment.objects.count() == 1

@@ -28,7 +28,7 @@ from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.sales.choices import ForecastCategory, OpportunityStatus
 from rapport.sales.models import Opportunity
-from rapport.sales.models_forecast import PeriodKind, Quota
+from rapport.sales.models_forecast import ForecastAdjustment, PeriodKind, Quota
 
 
 def period_bounds(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -203,3 +203,38 @@ def statistical_forecast(*, actor: User, first: dt.date, last: dt.date, horizon:
         lower=[float(v) for v in ahead.lower], upper=[float(v) for v in ahead.upper], level=level,
         mae=test.mae if test else None, smape=test.smape if test else None,
     )
+
+
+def forecast_adjust(*, actor: User, period: str, day: dt.date, category: str, amount: Decimal | str,
+                    currency: str = "", user: User | None = None, team_id: int | None = None,
+                    note: str = "") -> ForecastAdjustment:
+    """Record a manager's figure for (period, rep or team, category); the reps' numbers are untouched.
+
+    Only a manager of the rep's team (or of ``team_id``), or a superuser, may adjust; one figure per
+    key, a later one replaces it (who/when/note are the latest adjuster's)."""
+    from django.db import transaction
+
+    from rapport.commerce.money import currency_clean, decimal_clean
+    from rapport.core.audit import audit_record
+    from rapport.core.errors import PermissionDenied
+
+    if (user is None) == (team_id is None):
+        raise ValidationFailed("Adjust either a rep's or a team's forecast, not both or neither.")
+    if category not in ForecastCategory.values or category == ForecastCategory.OMITTED:
+        raise ValidationFailed(f"{category!r} is not a forecast category.",
+                               field_errors={"category": ["Use pipeline, best_case, commit or closed."]})
+    target_team = team_id if team_id is not None else getattr(user, "team_id", None)
+    if not actor.is_superuser and target_team not in permissions.managed_team_ids(actor):
+        raise PermissionDenied("Only a manager of that team may adjust its forecast.")
+    value = decimal_clean(amount, field="amount", places=4)
+    code = currency_clean(currency or company_currency())
+    start, _ = period_bounds(period, day)
+    key = {"user": user, "team_id": None} if user is not None else {"user": None, "team_id": team_id}
+    with transaction.atomic():
+        adjustment, created = ForecastAdjustment.objects.update_or_create(
+            period=period, period_start=start, category=category, **key,
+            defaults={"amount": value, "currency": code, "adjusted_by": actor, "note": note},
+        )
+        audit_record(actor=actor, instance=adjustment, action="create" if created else "update",
+                     changes={"amount": [None, str(value)], "note": [None, note]})
+    return adjustment

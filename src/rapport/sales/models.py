@@ -265,3 +265,5 @@ from rapport.sales.models_leads import (  # noqa: E402, F401
     LeadScoringRule,
     WebForm,
 )
+# Quotas and managers' forecast adjustments.
+from rapport.sales.models_forecast import ForecastAdjustment, PeriodKind, Quota  # noqa: E402, F401

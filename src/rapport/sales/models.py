@@ -265,3 +265,6 @@ from rapport.sales.models_leads import (  # noqa: E402, F401
     LeadScoringRule,
     WebForm,
 )
+
+# Quotes made from opportunities (kept in their own module).
+from rapport.sales.models_quotes import Quote, QuoteLine  # noqa: E402, F401

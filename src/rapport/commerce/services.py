@@ -50,6 +50,7 @@ from rapport.commerce.money import (
     minor_units,
     quantize,
 )
+from rapport.commerce.order_events import ORDER_FULFILLED, ORDER_INVOICED, order_event_emit
 from rapport.commerce.pricing import HUNDRED, line_amounts, price_lookup, tax_rate_for
 from rapport.commerce.writes import clean, create, update
 from rapport.core import permissions
@@ -407,6 +408,8 @@ def shipment_create(
         ShipmentLine(shipment=shipment, order_line=line, quantity=qty) for line, qty in picks
     )
     _order_refresh(order)
+    if order.fulfilment_status == FulfilmentStatus.FULFILLED:
+        order_event_emit(ORDER_FULFILLED, order_id=order.pk, actor_id=getattr(actor, "pk", None))
     return shipment
 
 
@@ -489,6 +492,7 @@ def invoice_create(
         item.invoice = invoice
     InvoiceLine.objects.bulk_create(built)
     _order_refresh(order)
+    order_event_emit(ORDER_INVOICED, order_id=order.pk, actor_id=getattr(actor, "pk", None))
     return invoice
 
 

@@ -9,7 +9,9 @@ from rapport.core.api_support import install_error_handlers, session_or_token_au
 from rapport.parties.api import router as parties_router
 from rapport.parties.api_identity import router as identity_router
 from rapport.parties.api_imports import router as imports_router
+from rapport.sales.api import router as sales_router
 from rapport.sales.api_leads import router as leads_router
+from rapport.sales.api_quotes import router as quotes_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -33,3 +35,5 @@ api.add_router("/", identity_router)
 api.add_router("/", activities_router)
 api.add_router("/", commerce_router)
 api.add_router("/", leads_router)
+api.add_router("/", sales_router)
+api.add_router("/", quotes_router)

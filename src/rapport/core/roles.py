@@ -30,7 +30,7 @@ _BILLING = ("commerce.invoice", "commerce.payment")
 _COMMERCE_ALL = _CATALOGUE + _TAXES + _ORDERS + _BILLING
 # Sales: leads and deals are owned records; pipelines and their stages are the sales process,
 # which sales managers (and administrators) define.
-_DEALS = ("sales.lead", "sales.opportunity")
+_DEALS = ("sales.lead", "sales.opportunity", "sales.quote")
 _PROCESS = ("sales.pipeline", "sales.stage")
 # How leads are scored, routed and captured: sales managers (and administrators) decide.
 _LEAD_SETUP = ("sales.leadscoringrule", "sales.assignmentrule", "sales.webform")

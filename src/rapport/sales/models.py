@@ -258,12 +258,13 @@ class StageChange(models.Model):
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
 
 
-# Lead scoring, assignment, web forms and the lead timeline (kept in their own module).
+# The rest of the app's models live in their own modules; importing them here registers them with
+# Django under this app and keeps ``rapport.sales.models`` the one place to import any of them from.
+from rapport.sales.models_forecast import ForecastAdjustment, PeriodKind, Quota  # noqa: E402, F401
 from rapport.sales.models_leads import (  # noqa: E402, F401
     AssignmentRule,
     LeadEvent,
     LeadScoringRule,
     WebForm,
 )
-# Quotas and managers' forecast adjustments.
-from rapport.sales.models_forecast import ForecastAdjustment, PeriodKind, Quota  # noqa: E402, F401
+from rapport.sales.models_quotes import Quote, QuoteLine  # noqa: E402, F401

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0003_user_calendar_key'),
-        ('sales', '0002_default_pipeline'),
+        ('sales', '0004_quotes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,182 @@
+"""Reads of opportunities, pipelines and the kanban board, narrowed to what the actor may see.
+
+Row access is decided by ``core.permissions`` only. The board reads one page per column from the
+``(stage, -updated_at, -id)`` index and the column figures (count, total, weighted total) with one
+grouped aggregate, so its cost does not grow with the number of deals shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.utils import timezone
+
+from rapport.core import permissions
+from rapport.core.errors import NotFound, ValidationFailed
+from rapport.core.models import User
+from rapport.core.pagination import Page, keyset_page
+from rapport.sales.choices import OpportunityStatus
+from rapport.sales.models import Opportunity, Pipeline, Stage, StageChange
+
+BOARD_PAGE = 20
+BOARD_ORDER = ["-updated_at"]
+# What a card shows: nothing else is read for the board.
+CARD_COLUMNS = ("id", "name", "stage_id", "pipeline_id", "amount", "currency", "probability", "expected_close_date",
+                "owner_id", "account_id", "updated_at", "version", "status")
+LIST_COLUMNS = (*CARD_COLUMNS, "next_step", "created_at")
+
+
+def opportunity_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet[Opportunity]:
+    """Opportunities the actor may see, filtered by status, stage, pipeline, owner (id or ``me``),
+    account, expected close range (``close_from``/``close_to``) and a name search ``q``."""
+    permissions.require_model_perm(actor, Opportunity, "view")
+    qs = permissions.readable(actor, Opportunity.objects.all())
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    if "status" in filters:
+        if filters["status"] not in OpportunityStatus.values:
+            raise ValidationFailed("Unknown status.", field_errors={"status": ["open, won or lost."]})
+        qs = qs.filter(status=filters["status"])
+    for key in ("stage", "pipeline", "account"):
+        if key in filters:
+            qs = qs.filter(**{f"{key}_id": _int(filters[key], key)})
+    if "owner" in filters:
+        owner = filters["owner"]
+        qs = qs.filter(owner_id=actor.pk if owner == "me" else _int(owner, "owner"))
+    if "close_from" in filters:
+        qs = qs.filter(expected_close_date__gte=_date(filters["close_from"], "close_from"))
+    if "close_to" in filters:
+        qs = qs.filter(expected_close_date__lte=_date(filters["close_to"], "close_to"))
+    if "q" in filters:
+        qs = qs.filter(name__icontains=str(filters["q"])[:100])
+    return qs
+
+
+def _int(value: Any, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{field} must be a number.", field_errors={field: ["A number."]}) from None
+    if not 0 < number < 2**63:
+        raise ValidationFailed(f"{field} is out of range.", field_errors={field: ["Out of range."]})
+    return number
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(f"{field} must be a date (YYYY-MM-DD).", field_errors={field: ["A date."]}) from None
+
+
+def opportunity_get(*, actor: User, pk: int) -> Opportunity:
+    permissions.require_model_perm(actor, Opportunity, "view")
+    return permissions.get_readable(
+        actor, Opportunity.objects.select_related("account", "contact", "pipeline", "stage", "owner"), pk
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One stage the deal was in, and for how long (up to now for the current one)."""
+
+    change: StageChange
+    duration: dt.timedelta
+
+
+def opportunity_history(*, opportunity: Opportunity) -> list[HistoryRow]:
+    changes = list(
+        StageChange.objects.filter(opportunity=opportunity).select_related("from_stage", "to_stage", "changed_by")
+    )
+    now = timezone.now()
+    rows = []
+    for index, change in enumerate(changes):
+        end = changes[index + 1].changed_at if index + 1 < len(changes) else (opportunity.closed_at or now)
+        rows.append(HistoryRow(change=change, duration=max(end - change.changed_at, dt.timedelta(0))))
+    return rows
+
+
+# --- pipelines and stages ------------------------------------------------------------------
+
+
+def pipeline_list(*, actor: User, include_inactive: bool = False) -> QuerySet[Pipeline]:
+    permissions.require_model_perm(actor, Pipeline, "view")
+    qs = Pipeline.objects.order_by("-is_default", "name")
+    return qs if include_inactive else qs.filter(is_active=True)
+
+
+def pipeline_get(*, actor: User, pk: int) -> Pipeline:
+    permissions.require_model_perm(actor, Pipeline, "view")
+    pipeline = Pipeline.objects.filter(pk=pk).first()
+    if pipeline is None:
+        raise NotFound(f"Pipeline {pk} was not found.")
+    return pipeline
+
+
+def stage_get(*, actor: User, pk: int) -> Stage:
+    permissions.require_model_perm(actor, Stage, "view")
+    stage = Stage.objects.select_related("pipeline").filter(pk=pk).first()
+    if stage is None:
+        raise NotFound(f"Stage {pk} was not found.")
+    return stage
+
+
+def stages_in_use(*, pipeline: Pipeline) -> set[int]:
+    """Ids of the pipeline's stages that a deal or a history row points at (they cannot be deleted)."""
+    ids = set(Opportunity.objects.filter(pipeline=pipeline).values_list("stage_id", flat=True).distinct())
+    ids |= set(StageChange.objects.filter(to_stage__pipeline=pipeline).values_list("to_stage_id", flat=True).distinct())
+    return ids
+
+
+# --- the kanban board ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: Stage
+    page: Page[Opportunity]
+    count: int
+    total: Decimal
+    weighted: Decimal
+
+
+def _cards(actor: User, stage: Stage) -> QuerySet[Opportunity]:
+    return permissions.readable(actor, Opportunity.objects.filter(stage=stage)).only(*CARD_COLUMNS)
+
+
+def board_column_page(*, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE) -> Page[Opportunity]:
+    """One page of a column's cards, newest change first."""
+    permissions.require_model_perm(actor, Opportunity, "view")
+    qs = _cards(actor, stage).select_related("account").only(*CARD_COLUMNS, "account__name")
+    return keyset_page(qs, ordering=BOARD_ORDER, cursor=cursor, limit=limit)
+
+
+def board_columns(*, actor: User, pipeline: Pipeline, limit: int = BOARD_PAGE) -> list[Column]:
+    """Every active stage of ``pipeline`` with its first page and its figures (in the deals' own
+    currencies added up as numbers: the board is a work view; the forecast converts)."""
+    permissions.require_model_perm(actor, Opportunity, "view")
+    stages = list(pipeline.stages.filter(is_active=True).order_by("position"))
+    weighted = ExpressionWrapper(F("amount") * F("probability") / 100,
+                                 output_field=DecimalField(max_digits=24, decimal_places=4))
+    figures = {
+        row["stage_id"]: row
+        for row in permissions.readable(actor, Opportunity.objects.filter(pipeline=pipeline))
+        .order_by()
+        .values("stage_id")
+        .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(weighted))
+    }
+    columns = []
+    for stage in stages:
+        row = figures.get(stage.pk, {})
+        columns.append(Column(
+            stage=stage, page=board_column_page(actor=actor, stage=stage, cursor=None, limit=limit),
+            count=row.get("n", 0), total=row.get("total") or Decimal(0), weighted=row.get("weighted") or Decimal(0),
+        ))
+    return columns
+
+

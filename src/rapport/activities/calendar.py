@@ -6,7 +6,7 @@ it appears in the feed as a 15-minute event at that time, so it shows in calenda
 to-dos (most do).
 
 The feed URL carries a token instead of a session, because calendar apps cannot sign in. The
-token is ``signing.dumps([user id, calendar_key])``: the signature stops forgery, and the random
+token is the signed ``[user id, calendar_key]``: the signature stops forgery, and the random
 ``calendar_key`` in it lets the user revoke every copy of the URL by rotating the key. Reading the
 feed gives what its user may read at that moment (the same row rules as every page), so a user
 who loses access to a contact stops seeing its meetings.
@@ -52,13 +52,14 @@ def calendar_key_rotate(*, user: User) -> str:
 def calendar_token(user: User) -> str:
     """The token of ``user``'s feed URL (creating the key on first use)."""
     key = user.calendar_key or calendar_key_rotate(user=user)
-    return signing.dumps([user.pk, key], salt=_SALT, compress=True)
+    # A plain (untimed) signature: the URL stays the same until the key is rotated.
+    return signing.Signer(salt=_SALT).sign_object([user.pk, key], compress=True)
 
 
 def user_for_calendar_token(token: str) -> User | None:
     """The active user whose current feed token this is, else ``None`` (forged, stale or revoked)."""
     try:
-        pk, key = signing.loads(token, salt=_SALT)
+        pk, key = signing.Signer(salt=_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     user = User.objects.filter(pk=pk, is_active=True).first()

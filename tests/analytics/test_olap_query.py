@@ -3,12 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from tests.analytics.olap_star import star
 
 from rapport.analytics.olap import DEFAULT_REGISTRY, OlapError, QuerySpec, compile_query, run_query
 from rapport.analytics.olap.export import export_query
 from rapport.analytics.olap.pivot import pivot
 from rapport.analytics.olap.query import Filter, drill_down
-from tests.analytics.olap_star import star
 
 
 def q(**kw):

@@ -218,8 +218,10 @@ def _load(
         con.execute(DDL)
         # One snapshot for every table on PostgreSQL (REPEATABLE READ), so facts and
         # dimensions agree with each other even while users keep writing.
+        # (Inside a caller's transaction the snapshot is the caller's: SET TRANSACTION must come first.)
+        own_transaction = not connection.in_atomic_block
         with tempfile.TemporaryDirectory(prefix="rapport-extract-") as work, transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and own_transaction:
                 with connection.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             for ext in EXTRACTS:

@@ -120,7 +120,7 @@ def generate(conn, *, customers: int, orders: int, interactions: int, owner_ids:
         },
         "generate_series(date '2020-01-01', date '2026-12-31', interval '1 day') d",
     )
-    _orders(conn, 1, orders, customers, owners, len(owner_ids), "date '2021-01-01' + (g % 1800)")
+    _orders(conn, 1, orders, customers, owners, len(owner_ids), "date '2021-01-01' + (g % 1800)::int")
     spread = "timestamp '2021-01-01' + (g % 1800) * interval '1 day' + (g % 86400) * interval '1 second'"
     _interactions(conn, 1, interactions, customers, owners, len(owner_ids), spread)
     for table in (
@@ -152,7 +152,7 @@ def _orders(conn, lo: int, hi: int, customers: int, owners: str, n_owners: int, 
             "created_at": "now() - interval '30 days'",
             "updated_at": "now() - interval '30 days'",
         },
-        f"generate_series({lo}, {hi}) g",
+        f"generate_series({lo}::bigint, {hi}::bigint) g",
     )
     _insert(
         conn,
@@ -169,7 +169,7 @@ def _orders(conn, lo: int, hi: int, customers: int, owners: str, n_owners: int, 
             "total": "(1 + g % 5) * (10 + g % 90)",
             "tax_rate": "0",
         },
-        f"generate_series({lo}, {hi}) g",
+        f"generate_series({lo}::bigint, {hi}::bigint) g",
     )
 
 
@@ -187,7 +187,7 @@ def _interactions(conn, lo: int, hi: int, customers: int, owners: str, n_owners:
             "created_at": "now() - interval '30 days'",
             "updated_at": "now() - interval '30 days'",
         },
-        f"generate_series({lo}, {hi}) g",
+        f"generate_series({lo}::bigint, {hi}::bigint) g",
     )
 
 

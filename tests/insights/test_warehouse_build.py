@@ -148,3 +148,29 @@ def test_management_command(sales, wh_path, capsys):
     assert "full build" in out and "incremental refresh" in out
     call_command("rapport_warehouse", "info")
     assert "schema_version: 1" in capsys.readouterr().out
+
+
+def test_rapport_cli_routes_warehouse(monkeypatch):
+    from rapport import cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli, "_manage", lambda argv: calls.append(argv))
+    cli.main(["warehouse", "build", "--incremental"])
+    assert calls == [["rapport_warehouse", "build", "--incremental"]]
+
+
+def test_periodic_refresh_is_scheduled(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["warehouse-refresh"]
+    from rapport.insights.tasks import warehouse_build_task
+
+    assert entry["task"] == warehouse_build_task.name and entry["kwargs"] == {"incremental": True}
+
+
+def test_task_refreshes(sales, wh_path):
+    from rapport.insights.tasks import warehouse_build_task
+
+    # No file yet: the incremental task falls back to a full build.
+    assert warehouse_build_task.delay().get()["fact_order_line"] == 4
+    assert warehouse_info()["mode"] == "full"
+    assert warehouse_build_task.delay().get()["fact_interaction"] == 2
+    assert warehouse_info()["mode"] == "incremental"

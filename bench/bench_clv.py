@@ -28,8 +28,10 @@ import pandas as pd
 
 from common import print_table  # also puts src/ on sys.path, so rapport is imported after it, in the functions
 
-TRUTH = {"bgnbd": {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
-         "pnbd": {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0}}
+TRUTH = {
+    "bgnbd": {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    "pnbd": {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0},
+}
 
 
 def dataset(model: str, n: int, seed: int) -> pd.DataFrame:
@@ -70,8 +72,12 @@ def ours_fit(model: str, data: pd.DataFrame) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--reference-max", type=int, default=None,
-                        help="most customers lifetimes fits (default: all for BG/NBD, 100k for Pareto/NBD)")
+    parser.add_argument(
+        "--reference-max",
+        type=int,
+        default=None,
+        help="most customers lifetimes fits (default: all for BG/NBD, 100k for Pareto/NBD)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     n = args.customers
@@ -81,8 +87,11 @@ def main() -> None:
         data = dataset(model, n, args.seed)
         limit = args.reference_max if args.reference_max is not None else (n if model == "bgnbd" else 100_000)
         ours_s, ours_ll, patterns = ours_fit(model, data)
-        print(f"{model}: ours on {n:,} customers ({patterns:,} distinct histories): {ours_s:.2f} s, "
-              f"log-likelihood {ours_ll:.6f}", flush=True)
+        print(
+            f"{model}: ours on {n:,} customers ({patterns:,} distinct histories): {ours_s:.2f} s, "
+            f"log-likelihood {ours_ll:.6f}",
+            flush=True,
+        )
         if limit <= 0:
             continue
         sub = data if limit >= n else data.sample(n=limit, random_state=args.seed)
@@ -90,14 +99,39 @@ def main() -> None:
         ref_s, ref_ll = lifetimes_fit(model, sub)
         extrapolated = ref_s * n / len(sub)
         label = "measured" if len(sub) == n else f"extrapolated ×{n / len(sub):g} from {len(sub):,}"
-        print(f"{model}: lifetimes on {len(sub):,}: {ref_s:.1f} s, log-likelihood {ref_ll:.6f}; ours on the same "
-              f"rows {sub_s:.2f} s, log-likelihood {sub_ll:.6f}", flush=True)
-        rows.append([model, f"{len(sub):,}", f"{sub_s:.2f}", f"{ref_s:.1f}", f"{ref_s / sub_s:.0f}×",
-                     f"{(sub_ll - ref_ll) / abs(ref_ll):.1e}", f"{ours_s:.2f}", f"{extrapolated:.0f} ({label})",
-                     f"{extrapolated / ours_s:.0f}×"])
+        print(
+            f"{model}: lifetimes on {len(sub):,}: {ref_s:.1f} s, log-likelihood {ref_ll:.6f}; ours on the same "
+            f"rows {sub_s:.2f} s, log-likelihood {sub_ll:.6f}",
+            flush=True,
+        )
+        rows.append(
+            [
+                model,
+                f"{len(sub):,}",
+                f"{sub_s:.2f}",
+                f"{ref_s:.1f}",
+                f"{ref_s / sub_s:.0f}×",
+                f"{(sub_ll - ref_ll) / abs(ref_ll):.1e}",
+                f"{ours_s:.2f}",
+                f"{extrapolated:.0f} ({label})",
+                f"{extrapolated / ours_s:.0f}×",
+            ]
+        )
     if rows:
-        print_table(["model", "rows both fit", "ours s", "lifetimes s", "ratio", "LL rel. diff (ours−theirs)",
-                     f"ours s on {n:,}", f"lifetimes s on {n:,}", f"ratio on {n:,}"], rows)
+        print_table(
+            [
+                "model",
+                "rows both fit",
+                "ours s",
+                "lifetimes s",
+                "ratio",
+                "LL rel. diff (ours−theirs)",
+                f"ours s on {n:,}",
+                f"lifetimes s on {n:,}",
+                f"ratio on {n:,}",
+            ],
+            rows,
+        )
     from rapport.analytics.clv import fit_purchases, fit_spend, score
 
     data = dataset("bgnbd", n, args.seed)
@@ -105,9 +139,11 @@ def main() -> None:
     started = time.perf_counter()
     scores = score(purchases, spend, data, horizon=52, months=12, discount_rate=0.01, periods_per_month=4.345)
     seconds = time.perf_counter() - started
-    print(f"Scoring {len(scores):,} customers (P(alive), expected purchases over 52 weeks, 12-month CLV): "
-          f"{seconds:.2f} s; mean CLV {scores['clv'].mean():.2f}; spend/frequency correlation "
-          f"{spend.correlation:.3f}")
+    print(
+        f"Scoring {len(scores):,} customers (P(alive), expected purchases over 52 weeks, 12-month CLV): "
+        f"{seconds:.2f} s; mean CLV {scores['clv'].mean():.2f}; spend/frequency correlation "
+        f"{spend.correlation:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -72,27 +72,45 @@ def _probe(kind: str, source: dict[str, Any], other: dict[str, Any], i: int) -> 
 
     from rapport.analytics.resolve.nicknames import CANONICAL, NICKNAMES
 
-    address = [{"street": source["street"] or "", "city": source["city"] or "",
-                "postal_code": source["postal_code"] or ""}] if source["street"] else []
+    address = (
+        [{"street": source["street"] or "", "city": source["city"] or "", "postal_code": source["postal_code"] or ""}]
+        if source["street"]
+        else []
+    )
     if kind == "typo + email":
-        return {"first_name": source["first_name"], "last_name": _typo(source["last_name"]),
-                "emails": [source["email"].upper()] if source["email"] else []}
+        return {
+            "first_name": source["first_name"],
+            "last_name": _typo(source["last_name"]),
+            "emails": [source["email"].upper()] if source["email"] else [],
+        }
     if kind == "swapped + phone":
         phone = source["phone"]
         if phone:
-            phone = phonenumbers.format_number(phonenumbers.parse(phone, None),
-                                               phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        return {"first_name": source["last_name"], "last_name": source["first_name"],
-                "phones": [phone] if phone else [], "addresses": address}
+            phone = phonenumbers.format_number(
+                phonenumbers.parse(phone, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+        return {
+            "first_name": source["last_name"],
+            "last_name": source["first_name"],
+            "phones": [phone] if phone else [],
+            "addresses": address,
+        }
     if kind == "nickname + address":
         given = source["first_name"]
         canonical = CANONICAL.get(given.lower())
         shorts = NICKNAMES.get(canonical or "", ())
         nick = shorts[0].title() if shorts else f"{given[0]}."
-        return {"first_name": nick, "last_name": source["last_name"], "birthday": source["birthday"],
-                "addresses": address}
-    return {"first_name": source["first_name"], "last_name": other["last_name"],
-            "emails": [f"someone.new.{i}@fresh.example"]}
+        return {
+            "first_name": nick,
+            "last_name": source["last_name"],
+            "birthday": source["birthday"],
+            "addresses": address,
+        }
+    return {
+        "first_name": source["first_name"],
+        "last_name": other["last_name"],
+        "emails": [f"someone.new.{i}@fresh.example"],
+    }
 
 
 def main() -> None:
@@ -106,8 +124,10 @@ def main() -> None:
     accounts = args.accounts if args.accounts is not None else max(1, args.contacts // 5)
     url = os.environ.get("RAPPORT_BENCH_READ_URL") or common.database_url("_demo")
     loaded = common.demo_database(url=url, accounts=accounts, contacts=args.contacts, interactions=args.interactions)
-    print(f"Database {url.rsplit('/', 1)[-1]}: {args.contacts:,} contacts"
-          + (f" (loaded in {loaded:.0f} s)" if loaded else " (already loaded)"))
+    print(
+        f"Database {url.rsplit('/', 1)[-1]}: {args.contacts:,} contacts"
+        + (f" (loaded in {loaded:.0f} s)" if loaded else " (already loaded)")
+    )
     run(url, args.probes, args.seed)
 
 
@@ -128,9 +148,8 @@ def run(url: str, probes: int, seed: int) -> None:
     for kind in KINDS:
         # Each kind of damage keeps the evidence it names: a source without a phone cannot make a
         # "swapped + phone" probe (it would be a bare name, which is rightly no duplicate).
-        fit = [s for s in sources if REQUIRES[kind](s)][:per_kind + 1]
-        cases.extend((kind, src, _probe(kind, src, fit[(i + 1) % len(fit)], i))
-                     for i, src in enumerate(fit[:per_kind]))
+        fit = [s for s in sources if REQUIRES[kind](s)][: per_kind + 1]
+        cases.extend((kind, src, _probe(kind, src, fit[(i + 1) % len(fit)], i)) for i, src in enumerate(fit[:per_kind]))
     rng.shuffle(cases)
     matcher = current_matcher()[1]
     print(f"{len(cases)} probes, matcher: {matcher}; load average {os.getloadavg()[0]:.2f}")
@@ -142,8 +161,9 @@ def run(url: str, probes: int, seed: int) -> None:
     for _kind, _src, data in cases:
         duplicate_check(actor=admin, data=data)
     for _kind, _src, data in cases[:20]:
-        client.post("/api/v1/contacts/duplicate-check", data=json.dumps(data, default=str),
-                    content_type="application/json")
+        client.post(
+            "/api/v1/contacts/duplicate-check", data=json.dumps(data, default=str), content_type="application/json"
+        )
         raw.execute("SELECT contact_id FROM parties_contactemail WHERE email = %s", ["warm@up.example"]).fetchall()
 
     service_ms, api_ms, base_ms = [], [], []
@@ -176,20 +196,36 @@ def run(url: str, probes: int, seed: int) -> None:
     rows = []
     for name, samples in (("duplicate_check()", service_ms), ("POST /contacts/duplicate-check", api_ms)):
         p50, p95 = _pct(samples, 50), _pct(samples, 95)
-        rows.append([name, p50, p95, base.p50, base.p95, p95 / base.p95 if base.p95 else float("inf"), TARGET_MS,
-                     "ok" if p95 <= TARGET_MS else "OVER TARGET"])
-    common.print_table(["figure", "p50 ms", "p95 ms", "exact-email p50", "exact-email p95", "ratio p95",
-                        "target p95", ""], rows)
+        rows.append(
+            [
+                name,
+                p50,
+                p95,
+                base.p50,
+                base.p95,
+                p95 / base.p95 if base.p95 else float("inf"),
+                TARGET_MS,
+                "ok" if p95 <= TARGET_MS else "OVER TARGET",
+            ]
+        )
+    common.print_table(
+        ["figure", "p50 ms", "p95 ms", "exact-email p50", "exact-email p95", "ratio p95", "target p95", ""], rows
+    )
     print()
     common.print_table(
         ["probe kind", "probes", "source listed", "source flagged likely"],
-        [[kind, t[0], f"{t[1] / t[0]:.1%}", f"{t[2] / t[0]:.1%}"]
-         for kind, t in found.items() if kind != "someone new"],
+        [
+            [kind, t[0], f"{t[1] / t[0]:.1%}", f"{t[2] / t[0]:.1%}"]
+            for kind, t in found.items()
+            if kind != "someone new"
+        ],
     )
     new = found["someone new"]
     if new[0]:
-        print(f"someone new: {new[0]} probes, {new[1] / new[0]:.1%} listed somebody, "
-              f"{new[2] / new[0]:.1%} flagged a likely duplicate (false alarms)")
+        print(
+            f"someone new: {new[0]} probes, {new[1] / new[0]:.1%} listed somebody, "
+            f"{new[2] / new[0]:.1%} flagged a likely duplicate (false alarms)"
+        )
 
 
 def _pct(samples: list[float], q: int) -> float:

@@ -290,13 +290,17 @@ def bench_duplicates(existing: Path, existing_rows: int, new_rows: int, url: str
         assert job is not None
         connection.close()
         results[mode] = (seconds, job.matching_seconds)
-        print(f"  {mode:<10} {seconds:7.2f} s, matching {job.matching_seconds:6.2f} s, peak RSS "
-              f"{peak_kb / 1024:.0f} MB, existing {written:,}: {summary}")
+        print(
+            f"  {mode:<10} {seconds:7.2f} s, matching {job.matching_seconds:6.2f} s, peak RSS "
+            f"{peak_kb / 1024:.0f} MB, existing {written:,}: {summary}"
+        )
     plain = results["off"][0]
     for mode in ("review", "auto_merge"):
         seconds, matching = results[mode]
-        print(f"  {mode:<10} time/off {seconds / plain:.2f}x; matching stage alone = {matching / plain:.0%} of the "
-              f"plain import ({matching / new_rows * 1e6:,.0f} µs per row)")
+        print(
+            f"  {mode:<10} time/off {seconds / plain:.2f}x; matching stage alone = {matching / plain:.0%} of the "
+            f"plain import ({matching / new_rows * 1e6:,.0f} µs per row)"
+        )
 
 
 def main() -> None:

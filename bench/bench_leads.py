@@ -37,9 +37,19 @@ def _load(count: int) -> None:
     batch = []
     for i in range(count):
         owner = rng.choice(users)
-        batch.append(Lead(first_name=f"First{i}", last_name=f"Last{i % 977}", company=f"Company {i % 5003}",
-                          email=f"lead{i}@example.org", status=rng.choice(STATUSES), source=rng.choice(SOURCES),
-                          owner=owner, team_id=owner.team_id, score=rng.randint(0, 100)))
+        batch.append(
+            Lead(
+                first_name=f"First{i}",
+                last_name=f"Last{i % 977}",
+                company=f"Company {i % 5003}",
+                email=f"lead{i}@example.org",
+                status=rng.choice(STATUSES),
+                source=rng.choice(SOURCES),
+                owner=owner,
+                team_id=owner.team_id,
+                score=rng.randint(0, 100),
+            )
+        )
         if len(batch) == 5000:
             Lead.objects.bulk_create(batch)
             batch = []
@@ -71,13 +81,19 @@ def main() -> None:
     cols = "id, first_name, last_name, company, email, status, source, campaign, score, owner_id, created_at"
 
     def sql(where: str, params: list) -> None:
-        raw.execute(f"SELECT {cols} FROM sales_lead WHERE (owner_id = %s OR team_id = %s) {where} "
-                    "ORDER BY created_at DESC, id DESC LIMIT 51", [rep.pk, team, *params]).fetchall()
+        raw.execute(
+            f"SELECT {cols} FROM sales_lead WHERE (owner_id = %s OR team_id = %s) {where} "
+            "ORDER BY created_at DESC, id DESC LIMIT 51",
+            [rep.pk, team, *params],
+        ).fetchall()
 
     cases = [
         ("list page", lambda: client.get("/leads/"), lambda: sql("", [])),
-        ("list status=new&source=web", lambda: client.get("/leads/?status=new&source=web"),
-         lambda: sql("AND status = %s AND source = %s", ["new", "web"])),
+        (
+            "list status=new&source=web",
+            lambda: client.get("/leads/?status=new&source=web"),
+            lambda: sql("AND status = %s AND source = %s", ["new", "web"]),
+        ),
         ("API page (50)", lambda: client.get("/api/v1/leads?limit=50"), lambda: sql("", [])),
     ]
     rows = []
@@ -88,13 +104,20 @@ def main() -> None:
 
     def create_service() -> None:
         n = next(counter)
-        lead_create(actor=rep, data={"first_name": "Bench", "last_name": str(n), "email": f"b{n}@bench.example",
-                                     "country": "DE", "employees": 120})
+        lead_create(
+            actor=rep,
+            data={
+                "first_name": "Bench",
+                "last_name": str(n),
+                "email": f"b{n}@bench.example",
+                "country": "DE",
+                "employees": 120,
+            },
+        )
 
     def create_bare() -> None:
         n = next(counter)
-        Lead.objects.create(first_name="Bench", last_name=str(n), email=f"b{n}@bench.example", owner=rep,
-                            team_id=team)
+        Lead.objects.create(first_name="Bench", last_name=str(n), email=f"b{n}@bench.example", owner=rep, team_id=team)
 
     mine, base = common.measure(create_service, runs=args.runs), common.measure(create_bare, runs=args.runs)
     rows.append(["create (service vs INSERT)", mine.p50, mine.p95, base.p50, base.p95, mine.p95 / base.p95])

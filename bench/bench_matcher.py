@@ -39,8 +39,11 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
 
 
-def timed(calls: Sequence[tuple[dict, list[dict]]], fn: Callable[[dict, list[dict]], Any],
-          before: Callable[[], None] | None = None) -> tuple[float, float, float, float]:
+def timed(
+    calls: Sequence[tuple[dict, list[dict]]],
+    fn: Callable[[dict, list[dict]], Any],
+    before: Callable[[], None] | None = None,
+) -> tuple[float, float, float, float]:
     """Wall-clock p50, p95, then the calling thread's CPU-time p50, p95, in milliseconds."""
     wall, cpu = [], []
     for record, candidates in calls:
@@ -119,13 +122,42 @@ def main() -> None:
         warm = timed(work, score)
         cold = timed(work, score, before=clear_caches)
         base = timed(work[: max(args.runs // 3, 20)], through_duckdb)
-        table.append([f"1 x {k}", warm[0], warm[1], warm[3], cold[0], cold[1], cold[3], base[0], base[1],
-                      base[1] / warm[1], base[1] / cold[1]])
+        table.append(
+            [
+                f"1 x {k}",
+                warm[0],
+                warm[1],
+                warm[3],
+                cold[0],
+                cold[1],
+                cold[3],
+                base[0],
+                base[1],
+                base[1] / warm[1],
+                base[1] / cold[1],
+            ]
+        )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"Matcher.score, {args.runs} calls per size, {args.records:,} simulated records, "
-          f"{os.cpu_count()} cores, load average {load:.1f} (target p95 <= {TARGET_MS} ms at 1 x 50)")
-    print_table(["pairs", "warm p50", "warm p95", "warm cpu p95", "cold p50", "cold p95", "cold cpu p95",
-                 "duckdb p50", "duckdb p95", "duckdb/warm p95", "duckdb/cold p95"], table)
+    print(
+        f"Matcher.score, {args.runs} calls per size, {args.records:,} simulated records, "
+        f"{os.cpu_count()} cores, load average {load:.1f} (target p95 <= {TARGET_MS} ms at 1 x 50)"
+    )
+    print_table(
+        [
+            "pairs",
+            "warm p50",
+            "warm p95",
+            "warm cpu p95",
+            "cold p50",
+            "cold p95",
+            "cold cpu p95",
+            "duckdb p50",
+            "duckdb p95",
+            "duckdb/warm p95",
+            "duckdb/cold p95",
+        ],
+        table,
+    )
     print("ms; 'cpu' is the thread's CPU time, which other processes on a busy machine do not inflate as much")
 
 

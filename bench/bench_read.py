@@ -40,8 +40,10 @@ def main() -> None:
     accounts = args.accounts if args.accounts is not None else max(1, args.contacts // 5)
     url = os.environ.get("RAPPORT_BENCH_READ_URL") or common.database_url("_demo")
     loaded = common.demo_database(url=url, accounts=accounts, contacts=args.contacts, interactions=args.interactions)
-    print(f"Database {url.rsplit('/', 1)[-1]}: {accounts:,} accounts, {args.contacts:,} contacts, "
-          f"{args.interactions:,} interactions" + (f" (loaded in {loaded:.0f} s)" if loaded else " (already loaded)"))
+    print(
+        f"Database {url.rsplit('/', 1)[-1]}: {accounts:,} accounts, {args.contacts:,} contacts, "
+        f"{args.interactions:,} interactions" + (f" (loaded in {loaded:.0f} s)" if loaded else " (already loaded)")
+    )
     run(url, args.runs)
 
 
@@ -79,29 +81,43 @@ def run(url: str, runs: int) -> None:
         verdict = "ok" if figure.p95 <= TARGETS_MS[name] else "OVER TARGET"
         results.append([name, figure.p50, figure.p95, base.p50, base.p95, ratio, TARGETS_MS[name], verdict])
 
-    row("contact 360", _get(Client(), viewer, f"/api/v1/contacts/{contact_id}/360"),
-        lambda: _baseline_360(raw, contact_id))
+    row(
+        "contact 360",
+        _get(Client(), viewer, f"/api/v1/contacts/{contact_id}/360"),
+        lambda: _baseline_360(raw, contact_id),
+    )
     list_url = "/api/v1/contacts?lifecycle_stage=customer&ordering=name&limit=50"
-    row("list as rep", _get(Client(), rep, list_url),
+    row(
+        "list as rep",
+        _get(Client(), rep, list_url),
         lambda: raw.execute(
             f"SELECT {LIST_COLUMNS} FROM parties_contact c LEFT JOIN parties_account a ON a.id = c.account_id "
             "LEFT JOIN core_user u ON u.id = c.owner_id WHERE c.lifecycle_stage = 'customer' "
             "AND (c.owner_id = %s OR c.team_id = %s) ORDER BY c.last_name, c.first_name, c.id LIMIT 51",
             [rep.pk, rep.team_id],
-        ).fetchall())
-    row("list as manager", _get(Client(), manager, list_url),
+        ).fetchall(),
+    )
+    row(
+        "list as manager",
+        _get(Client(), manager, list_url),
         lambda: raw.execute(
             f"SELECT {LIST_COLUMNS} FROM parties_contact c LEFT JOIN parties_account a ON a.id = c.account_id "
             "LEFT JOIN core_user u ON u.id = c.owner_id WHERE c.lifecycle_stage = 'customer' "
             "AND (c.owner_id = %s OR c.team_id = ANY(%s) OR c.team_id = %s) "
             "ORDER BY c.last_name, c.first_name, c.id LIMIT 51",
             [manager.pk, managed, manager.team_id],
-        ).fetchall())
+        ).fetchall(),
+    )
     # The app sets the similarity threshold once per session and value; so does the baseline.
-    raw.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-                [f"{similarity_threshold(query.lower()):.2f}"])
-    row("search (one typo)", _get(Client(), rep, f"/api/v1/search?q={query.replace(' ', '+')}"),
-        lambda: _baseline_search(raw, query, rep.pk, rep.team_id))
+    raw.execute(
+        "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+        [f"{similarity_threshold(query.lower()):.2f}"],
+    )
+    row(
+        "search (one typo)",
+        _get(Client(), rep, f"/api/v1/search?q={query.replace(' ', '+')}"),
+        lambda: _baseline_search(raw, query, rep.pk, rep.team_id),
+    )
     common.print_table(
         ["figure", "p50 ms", "p95 ms", "baseline p50", "baseline p95", "ratio p95", "target p95", ""], results
     )
@@ -143,22 +159,43 @@ def _baseline_360(raw: Any, contact_id: int) -> None:
     """What any Contact 360 must read: the person, their details, recent timeline and its summary."""
     raw.execute(
         "SELECT c.*, a.name, a.domain FROM parties_contact c LEFT JOIN parties_account a ON a.id = c.account_id "
-        "WHERE c.id = %s", [contact_id]).fetchall()
-    raw.execute("SELECT id, email, kind, is_primary FROM parties_contactemail WHERE contact_id = %s "
-                "ORDER BY is_primary DESC, id", [contact_id]).fetchall()
-    raw.execute("SELECT id, number, kind, is_primary FROM parties_contactphone WHERE contact_id = %s "
-                "ORDER BY is_primary DESC, id", [contact_id]).fetchall()
-    raw.execute("SELECT m.account_id, m.role, m.is_primary, a.name FROM parties_accountmembership m "
-                "JOIN parties_account a ON a.id = m.account_id WHERE m.contact_id = %s", [contact_id]).fetchall()
-    raw.execute("SELECT id, channel, direction, subject, occurred_at, duration_seconds, outcome, owner_id "
-                "FROM activities_interaction WHERE contact_id = %s ORDER BY occurred_at DESC, id DESC LIMIT 50",
-                [contact_id]).fetchall()
-    raw.execute("SELECT channel, count(*), max(occurred_at) FROM activities_interaction WHERE contact_id = %s "
-                "GROUP BY channel", [contact_id]).fetchall()
-    raw.execute("SELECT id, title, due_at, assignee_id FROM activities_task WHERE contact_id = %s "
-                "AND done_at IS NULL ORDER BY due_at LIMIT 20", [contact_id]).fetchall()
-    raw.execute("SELECT id, body, created_at FROM activities_note WHERE contact_id = %s "
-                "ORDER BY created_at DESC, id DESC LIMIT 20", [contact_id]).fetchall()
+        "WHERE c.id = %s",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT id, email, kind, is_primary FROM parties_contactemail WHERE contact_id = %s "
+        "ORDER BY is_primary DESC, id",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT id, number, kind, is_primary FROM parties_contactphone WHERE contact_id = %s "
+        "ORDER BY is_primary DESC, id",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT m.account_id, m.role, m.is_primary, a.name FROM parties_accountmembership m "
+        "JOIN parties_account a ON a.id = m.account_id WHERE m.contact_id = %s",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT id, channel, direction, subject, occurred_at, duration_seconds, outcome, owner_id "
+        "FROM activities_interaction WHERE contact_id = %s ORDER BY occurred_at DESC, id DESC LIMIT 50",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT channel, count(*), max(occurred_at) FROM activities_interaction WHERE contact_id = %s GROUP BY channel",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT id, title, due_at, assignee_id FROM activities_task WHERE contact_id = %s "
+        "AND done_at IS NULL ORDER BY due_at LIMIT 20",
+        [contact_id],
+    ).fetchall()
+    raw.execute(
+        "SELECT id, body, created_at FROM activities_note WHERE contact_id = %s "
+        "ORDER BY created_at DESC, id DESC LIMIT 20",
+        [contact_id],
+    ).fetchall()
 
 
 def _baseline_search(raw: Any, query: str, owner_id: int, team_id: int | None) -> None:

@@ -62,8 +62,13 @@ def child_ours(data: Path, out: Path) -> dict:
     result = resolve(frame, threshold=0.9)
     seconds = time.perf_counter() - started
     result.clusters[["id", "cluster_id"]].to_parquet(out, index=False)
-    return {"seconds": seconds, "stages": result.seconds, "pairs": result.blocking.candidate_pairs,
-            "warnings": list(result.warnings), "em_iterations": result.model.iterations if result.model else 0}
+    return {
+        "seconds": seconds,
+        "stages": result.seconds,
+        "pairs": result.blocking.candidate_pairs,
+        "warnings": list(result.warnings),
+        "em_iterations": result.model.iterations if result.model else 0,
+    }
 
 
 def child_splink(data: Path, out: Path) -> dict:
@@ -80,17 +85,19 @@ def child_splink(data: Path, out: Path) -> dict:
     started = time.perf_counter()
     # Splink compares what it is given: give it the same cleaned columns our resolver compares.
     dayfirst = nz.infer_dayfirst(raw["date_of_birth"].unique()[:100_000])
-    frame = pd.DataFrame({
-        "id": raw["id"],
-        "given_name": nz.apply_unique(raw["given_name"], nz.canonical_given),
-        "surname": nz.apply_unique(raw["surname"], nz.surname),
-        "email": nz.apply_unique(raw["email"], nz.email),
-        "phone": nz.apply_unique(raw["phone"], nz.phone),
-        "street": nz.apply_unique(raw["street_address"], nz.street_address),
-        "city": nz.apply_unique(raw["city"], nz.city),
-        "postcode": nz.apply_unique(raw["postcode"], nz.postcode),
-        "dob": nz.apply_unique(raw["date_of_birth"], lambda v: nz.parse_date(v, dayfirst=dayfirst)),
-    }).replace("", None)
+    frame = pd.DataFrame(
+        {
+            "id": raw["id"],
+            "given_name": nz.apply_unique(raw["given_name"], nz.canonical_given),
+            "surname": nz.apply_unique(raw["surname"], nz.surname),
+            "email": nz.apply_unique(raw["email"], nz.email),
+            "phone": nz.apply_unique(raw["phone"], nz.phone),
+            "street": nz.apply_unique(raw["street_address"], nz.street_address),
+            "city": nz.apply_unique(raw["city"], nz.city),
+            "postcode": nz.apply_unique(raw["postcode"], nz.postcode),
+            "dob": nz.apply_unique(raw["date_of_birth"], lambda v: nz.parse_date(v, dayfirst=dayfirst)),
+        }
+    ).replace("", None)
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="id",
@@ -105,8 +112,12 @@ def child_splink(data: Path, out: Path) -> dict:
             cl.ExactMatch("postcode"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("email"), block_on("phone"), block_on("surname", "dob"), block_on("given_name", "dob"),
-            block_on("dob", "postcode"), block_on("street", "postcode"),
+            block_on("email"),
+            block_on("phone"),
+            block_on("surname", "dob"),
+            block_on("given_name", "dob"),
+            block_on("dob", "postcode"),
+            block_on("street", "postcode"),
             block_on("substr(given_name, 1, 1)", "surname", "postcode"),
         ],
         retain_intermediate_calculation_columns=False,
@@ -114,7 +125,8 @@ def child_splink(data: Path, out: Path) -> dict:
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(frame), settings)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "dob"), block_on("email")], recall=0.8)
+        [block_on("given_name", "surname", "dob"), block_on("email")], recall=0.8
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
@@ -139,11 +151,13 @@ def run_child(which: str, data: Path) -> tuple[dict, Path] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, nargs="+", action="extend", default=None,
-                        help="sizes to run (default: 100000 1000000)")
+    parser.add_argument(
+        "--records", type=int, nargs="+", action="extend", default=None, help="sizes to run (default: 100000 1000000)"
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--reference-max", type=int, default=100_000,
-                        help="largest size the reference library runs on (0: never)")
+    parser.add_argument(
+        "--reference-max", type=int, default=100_000, help="largest size the reference library runs on (0: never)"
+    )
     parser.add_argument("--child", choices=["ours", "splink"], help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -177,22 +191,38 @@ def main() -> None:
             continue
         rows = []
         for which, (figures, accuracy) in results.items():
-            rows.append([which, figures["seconds"], figures["peak_mb"], accuracy.precision, accuracy.recall,
-                         accuracy.f1, accuracy.overall.predicted, accuracy.overall.true])
-        print_table(["resolver", "seconds", "peak MB", "precision", "recall", "F1", "pred pairs", "true pairs"],
-                    [[r[0], r[1], r[2], f"{r[3]:.4f}", f"{r[4]:.4f}", f"{r[5]:.4f}", r[6], r[7]] for r in rows])
+            rows.append(
+                [
+                    which,
+                    figures["seconds"],
+                    figures["peak_mb"],
+                    accuracy.precision,
+                    accuracy.recall,
+                    accuracy.f1,
+                    accuracy.overall.predicted,
+                    accuracy.overall.true,
+                ]
+            )
+        print_table(
+            ["resolver", "seconds", "peak MB", "precision", "recall", "F1", "pred pairs", "true pairs"],
+            [[r[0], r[1], r[2], f"{r[3]:.4f}", f"{r[4]:.4f}", f"{r[5]:.4f}", r[6], r[7]] for r in rows],
+        )
         if "ours" in results:
             figures = results["ours"][0]
             stages = ", ".join(f"{k} {v:.1f}" for k, v in figures["stages"].items())
-            print(f"  ours: {figures['pairs']:,} candidate pairs, EM {figures['em_iterations']} iterations; "
-                  f"stages (s): {stages}")
+            print(
+                f"  ours: {figures['pairs']:,} candidate pairs, EM {figures['em_iterations']} iterations; "
+                f"stages (s): {stages}"
+            )
             for warning in figures["warnings"]:
                 print(f"  ours warning: {warning}")
         if len(results) == 2:
             (ours, acc_ours), (theirs, acc_theirs) = results["ours"], results["splink"]
-            print(f"  ratio ours/splink: time {ours['seconds'] / theirs['seconds']:.2f}, "
-                  f"peak memory {ours['peak_mb'] / theirs['peak_mb']:.2f}; "
-                  f"F1 ours {acc_ours.f1:.4f} vs splink {acc_theirs.f1:.4f} ({acc_ours.f1 - acc_theirs.f1:+.4f})")
+            print(
+                f"  ratio ours/splink: time {ours['seconds'] / theirs['seconds']:.2f}, "
+                f"peak memory {ours['peak_mb'] / theirs['peak_mb']:.2f}; "
+                f"F1 ours {acc_ours.f1:.4f} vs splink {acc_theirs.f1:.4f} ({acc_ours.f1 - acc_theirs.f1:+.4f})"
+            )
         kinds = sorted(results["ours" if "ours" in results else "splink"][1].per_kind)
         headers = ["corruption kind", "true pairs"]
         for which in results:
@@ -202,8 +232,11 @@ def main() -> None:
             row: list = [kind, next(iter(results.values()))[1].per_kind[kind].true]
             for _, accuracy in results.values():
                 counts = accuracy.per_kind.get(kind)
-                row += [f"{counts.precision:.4f}", f"{counts.recall:.4f}", f"{counts.f1:.4f}"] if counts else \
-                    ["-", "-", "-"]
+                row += (
+                    [f"{counts.precision:.4f}", f"{counts.recall:.4f}", f"{counts.f1:.4f}"]
+                    if counts
+                    else ["-", "-", "-"]
+                )
             table.append(row)
         print()
         print_table(headers, table)

@@ -46,16 +46,29 @@ def main() -> None:
         baseline = evaluate(baseline_clusters, truth)
         share = duplicated_share(truth)
         for label, acc, secs in (("resolve_organisations", ours, seconds), ("same normalised name", baseline, None)):
-            rows.append([f"{n:,}", f"{share:.0%}", label, "" if secs is None else f"{secs:.1f}",
-                         f"{acc.precision:.4f}", f"{acc.recall:.4f}", f"{acc.f1:.4f}", acc.overall.predicted,
-                         acc.overall.true])
+            rows.append(
+                [
+                    f"{n:,}",
+                    f"{share:.0%}",
+                    label,
+                    "" if secs is None else f"{secs:.1f}",
+                    f"{acc.precision:.4f}",
+                    f"{acc.recall:.4f}",
+                    f"{acc.f1:.4f}",
+                    acc.overall.predicted,
+                    acc.overall.true,
+                ]
+            )
         if result.warnings:
             print(f"{n:,} records: " + "; ".join(result.warnings))
         if args.per_kind:
-            kinds += [[f"{n:,}", kind, f"{c.precision:.4f}", f"{c.recall:.4f}", c.true]
-                      for kind, c in sorted(ours.per_kind.items())]
-    print_table(["records", "duplicated", "matcher", "seconds", "precision", "recall", "F1", "pred pairs",
-                 "true pairs"], rows)
+            kinds += [
+                [f"{n:,}", kind, f"{c.precision:.4f}", f"{c.recall:.4f}", c.true]
+                for kind, c in sorted(ours.per_kind.items())
+            ]
+    print_table(
+        ["records", "duplicated", "matcher", "seconds", "precision", "recall", "F1", "pred pairs", "true pairs"], rows
+    )
     if kinds:
         print()
         print_table(["records", "kind", "precision", "recall", "true pairs"], kinds)

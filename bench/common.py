@@ -60,8 +60,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     numeric = [all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))] if rows else []
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if numeric and numeric[i] else v.ljust(w) for i, (v, w) in
-                         enumerate(zip(values, widths, strict=True)))
+        return "  ".join(
+            v.rjust(w) if numeric and numeric[i] else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        )
 
     print(line(list(headers)))
     print("  ".join("-" * w for w in widths))
@@ -124,8 +126,9 @@ def demo_database(*, url: str, accounts: int, contacts: int, interactions: int, 
     present = (Account.objects.count(), Contact.objects.count(), Interaction.objects.count(), seed)
     if marker is not None and tuple(marker) == wanted and present == wanted:
         return None
-    print(f"Loading demo data: {accounts:,} accounts, {contacts:,} contacts, {interactions:,} interactions …",
-          flush=True)
+    print(
+        f"Loading demo data: {accounts:,} accounts, {contacts:,} contacts, {interactions:,} interactions …", flush=True
+    )
     started = time.perf_counter()
     call_command("demo", accounts=accounts, contacts=contacts, interactions=interactions, seed=seed, reset=True)
     seconds = time.perf_counter() - started

@@ -74,7 +74,7 @@ class Product(TimestampedModel):
 
     A product with components is a bundle; components are never bundles themselves (one level),
     so a bundle's price and contents are always finite and cycle-free. ``tax_category`` blank
-    means the product is not taxed.
+    means the product is not taxed. ``cost_price`` (company currency) is ≥ 0 when known.
     """
 
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
@@ -84,6 +84,11 @@ class Product(TimestampedModel):
     unit = models.CharField(_("unit"), max_length=20, default="pcs")
     active = models.BooleanField(_("active"), default=True)
     tax_category = models.SlugField(_("tax category"), max_length=40, blank=True, default="")
+    # What one unit costs us, in the company currency; blank means unknown, and the warehouse then
+    # leaves the line's margin unknown rather than counting the whole price as margin.
+    cost_price = models.DecimalField(
+        _("cost price"), max_digits=19, decimal_places=4, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("product")

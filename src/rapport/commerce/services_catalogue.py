@@ -18,7 +18,7 @@ from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.core.permissions import require_model_perm
 
-PRODUCT_FIELDS = ("name", "description", "kind", "unit", "active", "tax_category")
+PRODUCT_FIELDS = ("name", "description", "kind", "unit", "active", "tax_category", "cost_price")
 PRICE_BOOK_FIELDS = ("name", "tier", "valid_from", "valid_until", "active")
 
 

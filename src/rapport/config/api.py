@@ -6,6 +6,7 @@ from rapport.activities.api import router as activities_router
 from rapport.commerce.api import router as commerce_router
 from rapport.core.api import router as core_router
 from rapport.core.api_support import install_error_handlers, session_or_token_auth
+from rapport.insights.api import router as olap_router
 from rapport.parties.api import router as parties_router
 from rapport.parties.api_identity import router as identity_router
 from rapport.parties.api_imports import router as imports_router
@@ -37,3 +38,4 @@ api.add_router("/", commerce_router)
 api.add_router("/", leads_router)
 api.add_router("/", sales_router)
 api.add_router("/", quotes_router)
+api.add_router("/", olap_router)

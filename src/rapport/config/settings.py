@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rapport.activities",
     "rapport.commerce",
     "rapport.sales",
+    "rapport.insights",
     "rapport.demo",
 ]
 
@@ -209,11 +210,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rapport.activities.tasks.task_reminders_send_task",
         "schedule": 60.0,
     },
+    # Incremental refresh of the warehouse every 15 minutes (a full build when none exists yet).
+    "warehouse-refresh": {
+        "task": "rapport.insights.tasks.warehouse_build_task",
+        "schedule": 900.0,
+        "kwargs": {"incremental": True},
+    },
 }
 
 # --- Rapport --------------------------------------------------------------------------------
 RAPPORT_DEFAULT_PHONE_REGION = env_str("RAPPORT_DEFAULT_PHONE_REGION", "US")
 RAPPORT_COMPANY_CURRENCY = env_str("RAPPORT_COMPANY_CURRENCY", "USD")
+# The analytical warehouse (insights/warehouse.py): one DuckDB file, rebuilt by a job.
+RAPPORT_WAREHOUSE_PATH = Path(env_str("RAPPORT_WAREHOUSE_PATH", str(DATA_DIR / "warehouse.duckdb")))
 RAPPORT_IMPORT_DIR = DATA_DIR / "imports"
 RAPPORT_EXPORT_DIR = DATA_DIR / "exports"
 RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://127.0.0.1:8000")

@@ -34,6 +34,9 @@ _DEALS = ("sales.lead", "sales.opportunity", "sales.quote")
 _PROCESS = ("sales.pipeline", "sales.stage")
 # How leads are scored, routed and captured: sales managers (and administrators) decide.
 _LEAD_SETUP = ("sales.leadscoringrule", "sales.assignmentrule", "sales.webform")
+# The warehouse aggregates every customer's orders and interactions with no row-level filter,
+# so it goes to those who may see across teams: analysts, managers (and administrators); not reps.
+_WAREHOUSE = ("insights.warehouse",)
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
     Role.SALES_MANAGER: {
@@ -45,6 +48,7 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_DEALS, "vacd"),
         **dict.fromkeys(_PROCESS, "vacd"),
         **dict.fromkeys(_LEAD_SETUP, "vacd"),
+        **dict.fromkeys(_WAREHOUSE, "v"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {
@@ -69,13 +73,14 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         _CONTACT: "vacm",
         **dict.fromkeys(_TIMELINE, "vacd"),
         **dict.fromkeys(_COMMERCE_ALL, "v"),
+        **dict.fromkeys(_WAREHOUSE, "v"),
     },
     Role.SERVICE_AGENT: {
         **dict.fromkeys(_CUSTOMER_DATA, "vac"),
         **dict.fromkeys(_TIMELINE, "vac"),
         **dict.fromkeys(_COMMERCE_ALL, "v"),
     },
-    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS, "v")},
+    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS + _WAREHOUSE, "v")},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 

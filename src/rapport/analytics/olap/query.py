@@ -1,0 +1,226 @@
+"""Query specs: validated against a registry, compiled into one parameterised DuckDB statement.
+
+Invariants: identifiers in the SQL come only from the registry (names in the spec are looked up,
+never pasted); every filter value travels as a ``?`` parameter. A spec reads one fact table: all
+its measures share it and every dimension used must join to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from rapport.analytics.olap.registry import DEFAULT_REGISTRY, Dimension, Registry
+
+MAX_DIMENSIONS = 3
+MAX_LIMIT = 100_000
+FILTER_OPS = ("eq", "in", "range")
+
+
+class OlapError(ValueError):
+    """A spec that the registry cannot answer; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    dimension: str
+    level: str
+    op: str  # eq | in | range
+    value: Any  # eq: a scalar; in: a list; range: [low, high] inclusive, either may be None
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    measures: tuple[str, ...]
+    dimensions: tuple[tuple[str, str], ...] = ()  # (dimension, level)
+    filters: tuple[Filter, ...] = ()
+    sort: tuple[tuple[str, bool], ...] = ()  # (output column, descending)
+    limit: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuerySpec:
+        """Build from JSON-ish input (API, page form); shape errors become ``OlapError``."""
+        if not isinstance(data, dict):
+            raise OlapError("the query must be an object")
+        try:
+            measures = tuple(str(m) for m in data.get("measures") or ())
+            dims = tuple(_dim_pair(d) for d in data.get("dimensions") or ())
+            filters = tuple(
+                Filter(str(f["dimension"]), str(f["level"]), str(f.get("op", "eq")), f.get("value"))
+                for f in data.get("filters") or ()
+            )
+            sort = tuple(_sort_pair(s) for s in data.get("sort") or ())
+            limit = data.get("limit")
+            limit = None if limit is None else int(limit)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise OlapError(f"malformed query: {exc}") from exc
+        return cls(measures=measures, dimensions=dims, filters=filters, sort=sort, limit=limit)
+
+
+def _dim_pair(d: Any) -> tuple[str, str]:
+    if isinstance(d, dict):
+        return str(d["dimension"]), str(d["level"])
+    if isinstance(d, str) and "." in d:
+        name, level = d.split(".", 1)
+        return name, level
+    raise OlapError(f"a dimension is 'name.level' or {{dimension, level}}, got {d!r}")
+
+
+def _sort_pair(s: Any) -> tuple[str, bool]:
+    if isinstance(s, dict):
+        return str(s["by"]), bool(s.get("desc", False))
+    if isinstance(s, str):
+        return (s[1:], True) if s.startswith("-") else (s, False)
+    raise OlapError(f"a sort key is 'column' or '-column', got {s!r}")
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: str
+    params: list[Any]
+    columns: tuple[str, ...]  # output column names, dimensions first then measures
+    dimension_columns: tuple[str, ...]
+    measure_columns: tuple[str, ...]
+    fact: str = field(default="")
+
+
+def column_name(dimension: str, level: str) -> str:
+    return f"{dimension}_{level}"
+
+
+def _scalar(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, dt.date)):
+        return value
+    raise OlapError(f"{where}: values must be strings, numbers or dates, got {type(value).__name__}")
+
+
+def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> CompiledQuery:
+    if not spec.measures:
+        raise OlapError("pick at least one measure")
+    unknown = [m for m in spec.measures if m not in registry.measures]
+    if unknown:
+        raise OlapError(f"unknown measure(s): {', '.join(unknown)}; known: {', '.join(registry.measures)}")
+    if len(set(spec.measures)) != len(spec.measures):
+        raise OlapError("a measure is listed twice")
+    facts = {registry.measures[m].fact for m in spec.measures}
+    if len(facts) > 1:
+        raise OlapError(f"measures come from different fact tables ({', '.join(sorted(facts))}); query them apart")
+    fact = facts.pop()
+    if len(spec.dimensions) > MAX_DIMENSIONS:
+        raise OlapError(f"at most {MAX_DIMENSIONS} dimensions")
+    if spec.limit is not None and not 1 <= spec.limit <= MAX_LIMIT:
+        raise OlapError(f"limit must be between 1 and {MAX_LIMIT}")
+
+    joins: dict[str, str] = {}
+
+    def resolve(name: str, level: str) -> str:
+        dim: Dimension | None = registry.dimensions.get(name)
+        if dim is None:
+            raise OlapError(f"unknown dimension {name!r}; known: {', '.join(registry.dimensions)}")
+        if fact not in dim.fact_keys:
+            raise OlapError(f"dimension {name!r} does not apply to {fact}")
+        try:
+            lv = dim.level(level)
+        except KeyError as exc:
+            raise OlapError(str(exc.args[0])) from exc
+        alias = f"d_{dim.name}"
+        joins.setdefault(alias, f"JOIN {dim.table} AS {alias} ON f.{dim.fact_keys[fact]} = {alias}.{dim.key}")
+        return f"{alias}.{lv.column}"
+
+    select: list[str] = []
+    group: list[str] = []
+    dim_cols: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for name, level in spec.dimensions:
+        if (name, level) in seen:
+            raise OlapError(f"dimension {name}.{level} is listed twice")
+        seen.add((name, level))
+        expr = resolve(name, level)
+        col = column_name(name, level)
+        select.append(f"{expr} AS {col}")
+        group.append(expr)
+        dim_cols.append(col)
+    for m in spec.measures:
+        select.append(f"{registry.measures[m].sql} AS {m}")
+
+    where: list[str] = []
+    params: list[Any] = []
+    for flt in spec.filters:
+        expr = resolve(flt.dimension, flt.level)
+        where_label = f"filter on {flt.dimension}.{flt.level}"
+        if flt.op == "eq":
+            where.append(f"{expr} = ?")
+            params.append(_scalar(flt.value, where_label))
+        elif flt.op == "in":
+            if not isinstance(flt.value, (list, tuple)) or not flt.value:
+                raise OlapError(f"{where_label}: 'in' takes a non-empty list")
+            where.append(f"{expr} IN ({', '.join('?' for _ in flt.value)})")
+            params.extend(_scalar(v, where_label) for v in flt.value)
+        elif flt.op == "range":
+            if not isinstance(flt.value, (list, tuple)) or len(flt.value) != 2:
+                raise OlapError(f"{where_label}: 'range' takes [low, high]")
+            low, high = (_scalar(v, where_label) for v in flt.value)
+            if low is None and high is None:
+                raise OlapError(f"{where_label}: 'range' needs a low or a high bound")
+            if low is not None:
+                where.append(f"{expr} >= ?")
+                params.append(low)
+            if high is not None:
+                where.append(f"{expr} <= ?")
+                params.append(high)
+        else:
+            raise OlapError(f"{where_label}: unknown operator {flt.op!r}; use one of {', '.join(FILTER_OPS)}")
+
+    columns = (*dim_cols, *spec.measures)
+    order: list[str] = []
+    for by, desc in spec.sort:
+        if by not in columns:
+            raise OlapError(f"cannot sort by {by!r}: not an output column ({', '.join(columns)})")
+        order.append(f"{by} {'DESC' if desc else 'ASC'} NULLS LAST")
+    # A stable default order so that pages, exports and tests agree.
+    order.extend(f"{c} ASC NULLS LAST" for c in dim_cols if all(not o.startswith(f"{c} ") for o in order))
+
+    sql = f"SELECT {', '.join(select)} FROM {fact} AS f"
+    if joins:
+        sql += " " + " ".join(joins.values())
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if group:
+        sql += " GROUP BY " + ", ".join(group)
+    if order:
+        sql += " ORDER BY " + ", ".join(order)
+    if spec.limit is not None:
+        sql += f" LIMIT {int(spec.limit)}"
+    return CompiledQuery(sql, params, columns, tuple(dim_cols), tuple(spec.measures), fact)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    dimension_columns: tuple[str, ...]
+    measure_columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def run_query(con: duckdb.DuckDBPyConnection, spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> QueryResult:
+    q = compile_query(spec, registry)
+    rows = con.execute(q.sql, q.params).fetchall()
+    return QueryResult(q.columns, q.dimension_columns, q.measure_columns, rows)
+
+
+def drill_down(spec: QuerySpec, *, dimension: str, member: Any, registry: Registry = DEFAULT_REGISTRY) -> QuerySpec:
+    """The spec one level finer on ``dimension``, filtered to ``member`` of its current level
+    (click 2025 → the quarters of 2025). Filters already on the dimension are kept."""
+    levels = dict(spec.dimensions)
+    if dimension not in levels:
+        raise OlapError(f"dimension {dimension!r} is not in the query")
+    level = levels[dimension]
+    child = registry.dimensions[dimension].child(level)
+    if child is None:
+        raise OlapError(f"{dimension}.{level} is the finest level")
+    dims = tuple((d, child if d == dimension else lv) for d, lv in spec.dimensions)
+    filters = (*spec.filters, Filter(dimension, level, "eq", member))
+    return QuerySpec(spec.measures, dims, filters, spec.sort, spec.limit)

@@ -1,0 +1,228 @@
+"""Move operational rows out of the ORM database into CSV files that DuckDB loads.
+
+Each ``Extract`` is one ORM queryset of plain columns (so the SQL and its parameters are Django's,
+right for SQLite and PostgreSQL alike) plus the DuckDB types of those columns. On PostgreSQL a
+table is streamed with ``COPY (SELECT ...) TO STDOUT`` (the server writes CSV, no Python per row);
+elsewhere the rows are read in chunks from a cursor and written with the csv module.
+Invariant: the CSV columns are exactly ``Extract.columns`` in order; no header row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from rapport.activities.models import Interaction
+from rapport.commerce.models import ExchangeRate, Order, OrderLine, Product
+from rapport.core.models import Team, User
+from rapport.parties.models import Account, AccountMembership, Address
+
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class Extract:
+    table: str  # the DuckDB staging table it lands in
+    columns: tuple[tuple[str, str], ...]  # (column, DuckDB type)
+    queryset: Callable[[dt.datetime | None], QuerySet[Any]]  # given the watermark (None = everything)
+
+
+def _since(qs: QuerySet[Any], field: str, since: dt.datetime | None) -> QuerySet[Any]:
+    return qs if since is None else qs.filter(**{f"{field}__gte": since})
+
+
+def _flag(field: str) -> Case:
+    # Booleans as 0/1: SQLite and PostgreSQL's CSV spell true differently.
+    return Case(When(**{field: True}, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+EXTRACTS: tuple[Extract, ...] = (
+    Extract(
+        "stg_account",
+        (
+            ("id", "BIGINT"),
+            ("name", "VARCHAR"),
+            ("tier", "VARCHAR"),
+            ("industry", "VARCHAR"),
+            ("size", "VARCHAR"),
+            ("owner_id", "BIGINT"),
+            ("team_id", "BIGINT"),
+        ),
+        lambda since: (
+            _since(Account.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list("id", "name", "tier", "industry", "size", "owner_id", "team_id")
+        ),
+    ),
+    Extract(
+        "stg_address",
+        (("id", "BIGINT"), ("account_id", "BIGINT"), ("kind", "VARCHAR"), ("country", "VARCHAR")),
+        lambda since: (
+            _since(Address.objects.filter(account__isnull=False), "account__updated_at", since)
+            .order_by()
+            .values_list("id", "account_id", "kind", "country")
+        ),
+    ),
+    Extract(
+        "stg_membership",
+        (("contact_id", "BIGINT"), ("account_id", "BIGINT"), ("is_primary", "INTEGER")),
+        lambda since: (
+            (
+                AccountMembership.objects.all()
+                if since is None
+                else AccountMembership.objects.filter(
+                    contact_id__in=Interaction.objects.filter(updated_at__gte=since).values("contact_id")
+                )
+            )
+            .order_by()
+            .annotate(primary=_flag("is_primary"))
+            .values_list("contact_id", "account_id", "primary")
+        ),
+    ),
+    # The small tables come whole every time: their dimensions are rebuilt on every run.
+    Extract(
+        "stg_user",
+        (
+            ("id", "BIGINT"),
+            ("username", "VARCHAR"),
+            ("first_name", "VARCHAR"),
+            ("last_name", "VARCHAR"),
+            ("team_id", "BIGINT"),
+        ),
+        lambda since: User.objects.order_by().values_list("id", "username", "first_name", "last_name", "team_id"),
+    ),
+    Extract(
+        "stg_team",
+        (("id", "BIGINT"), ("name", "VARCHAR")),
+        lambda since: Team.objects.order_by().values_list("id", "name"),
+    ),
+    Extract(
+        "stg_product",
+        (
+            ("id", "BIGINT"),
+            ("sku", "VARCHAR"),
+            ("name", "VARCHAR"),
+            ("kind", "VARCHAR"),
+            ("cost_price", "DECIMAL(19,4)"),
+        ),
+        lambda since: Product.objects.order_by().values_list("id", "sku", "name", "kind", "cost_price"),
+    ),
+    Extract(
+        "stg_rate",
+        (("currency", "VARCHAR"), ("date", "DATE"), ("rate", "DECIMAL(24,10)")),
+        lambda since: ExchangeRate.objects.order_by().values_list("currency", "date", "rate"),
+    ),
+    Extract(
+        "stg_order",
+        (
+            ("id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("currency", "VARCHAR"),
+            ("order_date", "DATE"),
+            ("tax_country", "VARCHAR"),
+            ("status", "VARCHAR"),
+            ("owner_id", "BIGINT"),
+        ),
+        lambda since: (
+            _since(Order.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list("id", "account_id", "currency", "order_date", "tax_country", "status", "owner_id")
+        ),
+    ),
+    Extract(
+        "stg_line",
+        (
+            ("id", "BIGINT"),
+            ("order_id", "BIGINT"),
+            ("product_id", "BIGINT"),
+            ("quantity", "DECIMAL(14,3)"),
+            ("net", "DECIMAL(19,4)"),
+        ),
+        # Lines carry no timestamp of their own: they change only together with their order.
+        lambda since: (
+            _since(OrderLine.objects.all(), "order__updated_at", since)
+            .order_by()
+            .values_list("id", "order_id", "product_id", "quantity", "net")
+        ),
+    ),
+    Extract("stg_order_ids", (("id", "BIGINT"),), lambda since: Order.objects.order_by().values_list("id")),
+    Extract(
+        "stg_interaction",
+        (
+            ("id", "BIGINT"),
+            ("contact_id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("channel", "VARCHAR"),
+            ("direction", "VARCHAR"),
+            ("outcome", "VARCHAR"),
+            ("occurred_at", "TIMESTAMP"),
+            ("duration_seconds", "BIGINT"),
+            ("owner_id", "BIGINT"),
+        ),
+        lambda since: (
+            _since(Interaction.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list(
+                "id",
+                "contact_id",
+                "account_id",
+                "channel",
+                "direction",
+                "outcome",
+                "occurred_at",
+                "duration_seconds",
+                "owner_id",
+            )
+        ),
+    ),
+    # Every id, to find deletions by anti-join (see docs/warehouse.md "Incremental refresh").
+    Extract("stg_interaction_ids", (("id", "BIGINT"),), lambda since: Interaction.objects.order_by().values_list("id")),
+)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        # Stored in UTC; DuckDB's TIMESTAMP column is naive UTC.
+        return (
+            value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+            if value.tzinfo
+            else value.isoformat(sep=" ")
+        )
+    return value
+
+
+def extract_to_csv(ext: Extract, path: Path, *, since: dt.datetime | None) -> int:
+    """Write the rows of ``ext`` to ``path``; returns the row count."""
+    sql, params = ext.queryset(since).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        return _copy_postgres(sql, params, path)
+    rows = 0
+    with connection.cursor() as cursor, path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            # Raw cursor rows, not model instances: the ORM's per-row work would dominate.
+            writer.writerows([_csv_value(v) for v in row] for row in chunk)
+            rows += len(chunk)
+    return rows
+
+
+def _copy_postgres(sql: str, params: Any, path: Path) -> int:
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    # COPY takes no bind parameters, so the watermark is quoted by psycopg's client-side binder.
+    statement = psycopg.ClientCursor(raw).mogrify(sql, params)
+    with connection.cursor() as cursor, path.open("wb") as fh:
+        with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for block in copy:
+                fh.write(block)
+        return -1 if cursor.cursor.rowcount is None else cursor.cursor.rowcount

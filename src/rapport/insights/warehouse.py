@@ -1,0 +1,281 @@
+"""Build the analytical warehouse: a DuckDB file with a star schema (docs/warehouse.md).
+
+``warehouse_build(incremental=...)`` extracts the operational tables (``extract.py``) into staging
+tables, then transforms them with DuckDB SQL into dimensions and facts.
+
+Invariants:
+- Readers never see a half-built file: every run writes a new file next to the live one and
+  ``os.replace``-s it over (atomic on one filesystem). Readers with the old file open keep reading
+  the old inode until they close it.
+- One run at a time (an exclusive ``flock`` on ``<path>.lock``).
+- Incremental refresh upserts the rows changed since the previous run's watermark, which is the
+  time that run *started* (so a row written during a run is picked up again next time: upserts are
+  idempotent), and removes facts whose source rows are gone by an id anti-join.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from rapport.core.errors import DomainError
+from rapport.insights.extract import EXTRACTS, extract_to_csv
+from rapport.insights.regions import region_rows
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS dim_customer (
+  customer_key BIGINT PRIMARY KEY, name VARCHAR, tier VARCHAR, industry VARCHAR, size VARCHAR,
+  segment VARCHAR, country VARCHAR, region VARCHAR, owner_key BIGINT, owner VARCHAR, team VARCHAR);
+CREATE TABLE IF NOT EXISTS fact_order_line (
+  line_id BIGINT PRIMARY KEY, order_id BIGINT, date_key INTEGER, customer_key BIGINT,
+  product_key BIGINT, region_key VARCHAR, owner_key BIGINT, currency VARCHAR,
+  quantity DECIMAL(14,3), net_amount_doc DECIMAL(19,4), exchange_rate DECIMAL(24,10),
+  net_amount DECIMAL(19,4), cost_amount DECIMAL(19,4));
+CREATE TABLE IF NOT EXISTS fact_interaction (
+  interaction_id BIGINT PRIMARY KEY, date_key INTEGER, occurred_at TIMESTAMP, customer_key BIGINT,
+  contact_id BIGINT, region_key VARCHAR, owner_key BIGINT, channel_key VARCHAR, direction VARCHAR,
+  outcome VARCHAR, duration_seconds BIGINT);
+"""
+
+# Company size → the customer segment used by the customer hierarchy (tier → segment → customer).
+SEGMENT_SQL = """CASE a.size WHEN '1-10' THEN 'small business' WHEN '11-50' THEN 'small business'
+  WHEN '51-250' THEN 'mid-market' WHEN '251-1000' THEN 'mid-market' WHEN '1001+' THEN 'enterprise'
+  ELSE 'unknown' END"""
+
+TRANSFORM = f"""
+-- Dimensions rebuilt whole on every run (they are small).
+CREATE OR REPLACE TABLE dim_owner AS
+  SELECT u.id AS owner_key, u.username AS owner, trim(u.first_name || ' ' || u.last_name) AS owner_name,
+         coalesce(t.name, '(no team)') AS team
+  FROM stg_user u LEFT JOIN stg_team t ON t.id = u.team_id
+  UNION ALL SELECT 0, '(nobody)', '(nobody)', '(no team)';
+CREATE OR REPLACE TABLE dim_product AS
+  SELECT id AS product_key, sku, name, kind, cost_price FROM stg_product;
+CREATE OR REPLACE TABLE dim_channel AS SELECT channel_key, channel_key AS channel, label FROM channel_values;
+CREATE OR REPLACE TABLE dim_region AS SELECT * FROM region_values;
+
+-- Customers: upsert the changed accounts (all of them on a full build).
+DELETE FROM dim_customer WHERE customer_key IN (SELECT id FROM stg_account);
+INSERT INTO dim_customer
+  SELECT a.id, a.name, coalesce(nullif(a.tier, ''), 'none'), coalesce(nullif(a.industry, ''), 'unknown'),
+         coalesce(nullif(a.size, ''), 'unknown'), {SEGMENT_SQL}, coalesce(ad.country, ''),
+         coalesce(r.region, 'Other'), coalesce(a.owner_id, 0), coalesce(o.owner, '(nobody)'),
+         coalesce(tm.name, '(no team)')
+  FROM stg_account a
+  LEFT JOIN (
+    -- One address per account: billing first, then the lowest id.
+    SELECT account_id, arg_min(upper(country), (kind <> 'billing', id)) AS country
+    FROM stg_address WHERE country <> '' GROUP BY account_id
+  ) ad ON ad.account_id = a.id
+  LEFT JOIN region_values r ON r.region_key = coalesce(ad.country, '')
+  LEFT JOIN dim_owner o ON o.owner_key = a.owner_id
+  LEFT JOIN stg_team tm ON tm.id = a.team_id;
+INSERT INTO dim_customer SELECT 0, '(no account)', 'none', 'unknown', 'unknown', 'unknown', '', 'Unknown',
+  0, '(nobody)', '(no team)' WHERE NOT EXISTS (SELECT 1 FROM dim_customer WHERE customer_key = 0);
+
+-- Order lines: replace the lines of changed orders; drop those of orders that are gone.
+DELETE FROM fact_order_line WHERE order_id IN (SELECT id FROM stg_order)
+  OR order_id NOT IN (SELECT id FROM stg_order_ids);
+INSERT INTO fact_order_line
+  SELECT l.id, l.order_id, CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER), o.account_id, l.product_id,
+         CASE WHEN o.tax_country <> '' THEN upper(o.tax_country) ELSE coalesce(c.country, '') END,
+         coalesce(o.owner_id, 0), o.currency, l.quantity, l.net,
+         CASE WHEN o.currency = bp.company_currency THEN 1 ELSE x.rate END,
+         CAST(l.net * CASE WHEN o.currency = bp.company_currency THEN 1 ELSE x.rate END AS DECIMAL(19,4)),
+         CAST(l.quantity * p.cost_price AS DECIMAL(19,4))
+  FROM stg_line l
+  JOIN stg_order o ON o.id = l.order_id
+  CROSS JOIN build_params bp
+  LEFT JOIN dim_customer c ON c.customer_key = o.account_id
+  LEFT JOIN stg_product p ON p.id = l.product_id
+  -- The latest stored rate on or before the order date (commerce's rule); none leaves it NULL.
+  ASOF LEFT JOIN stg_rate x ON x.currency = o.currency AND o.order_date >= x.date
+  WHERE o.status <> 'cancelled';
+
+-- Interactions: upsert the changed ones; drop those deleted since.
+DELETE FROM fact_interaction WHERE interaction_id IN (SELECT id FROM stg_interaction)
+  OR interaction_id NOT IN (SELECT id FROM stg_interaction_ids);
+INSERT INTO fact_interaction
+  SELECT i.id, CAST(strftime(i.occurred_at, '%Y%m%d') AS INTEGER), i.occurred_at,
+         coalesce(i.account_id, m.account_id, 0), i.contact_id, coalesce(c.country, ''),
+         coalesce(i.owner_id, 0), i.channel, coalesce(i.direction, ''), coalesce(i.outcome, ''),
+         i.duration_seconds
+  FROM stg_interaction i
+  LEFT JOIN (
+    SELECT contact_id, arg_min(account_id, (is_primary = 0, account_id)) AS account_id
+    FROM stg_membership GROUP BY contact_id
+  ) m ON m.contact_id = i.contact_id
+  LEFT JOIN dim_customer c ON c.customer_key = coalesce(i.account_id, m.account_id);
+
+-- Dates: every day from the first to the last fact.
+CREATE OR REPLACE TABLE dim_date AS
+  WITH bounds AS (
+    SELECT min(d) AS lo, max(d) AS hi FROM (
+      SELECT min(date_key) AS d FROM fact_order_line UNION ALL SELECT max(date_key) FROM fact_order_line
+      UNION ALL SELECT min(date_key) FROM fact_interaction UNION ALL SELECT max(date_key) FROM fact_interaction))
+  SELECT CAST(strftime(day, '%Y%m%d') AS INTEGER) AS date_key, CAST(day AS DATE) AS date,
+         year(day) AS year, year(day) || '-Q' || quarter(day) AS quarter, strftime(day, '%Y-%m') AS month,
+         isodow(day) AS weekday
+  FROM bounds, generate_series(strptime(CAST(lo AS VARCHAR), '%Y%m%d'),
+                               strptime(CAST(hi AS VARCHAR), '%Y%m%d'), INTERVAL 1 DAY) AS g(day)
+  WHERE lo IS NOT NULL;
+"""
+
+
+class WarehouseMissing(DomainError):
+    slug = "warehouse-missing"
+    status = 409
+    title = "The warehouse has not been built yet"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    incremental: bool
+    watermark: dt.datetime
+    extracted: dict[str, int] = field(default_factory=dict)
+    facts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def warehouse_path() -> Path:
+    return Path(getattr(settings, "RAPPORT_WAREHOUSE_PATH", Path(settings.DATA_DIR) / "warehouse.duckdb"))
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
+    finally:
+        con.close()
+
+
+def warehouse_build(
+    *, incremental: bool = False, path: Path | None = None, progress: Callable[[str], None] | None = None
+) -> BuildResult:
+    """Full build, or an incremental refresh of the existing file (a full build when there is none
+    or when it was written by another schema version)."""
+    path = Path(path or warehouse_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        since: dt.datetime | None = None
+        if incremental and path.exists():
+            meta = _read_meta(path)
+            if meta.get("schema_version") == str(SCHEMA_VERSION) and meta.get("company_currency") == (
+                settings.RAPPORT_COMPANY_CURRENCY
+            ):
+                since = dt.datetime.fromisoformat(meta["watermark"])
+        watermark = timezone.now()
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".building", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()  # DuckDB wants to create the file itself (or open a copy of a real database)
+        try:
+            if since is not None:
+                shutil.copyfile(path, tmp)
+            extracted = _load(tmp, since=since, watermark=watermark, say=say)
+            os.replace(tmp, path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}.wal")):
+                leftover.unlink(missing_ok=True)
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            facts = {
+                t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+                for t in ("fact_order_line", "fact_interaction", "dim_customer", "dim_date")
+            }
+        finally:
+            con.close()
+    return BuildResult(path, since is not None, watermark, extracted, facts, time.perf_counter() - started)
+
+
+def _load(
+    tmp: Path, *, since: dt.datetime | None, watermark: dt.datetime, say: Callable[[str], None]
+) -> dict[str, int]:
+    from rapport.parties.choices import Channel
+
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(DDL)
+        # One snapshot for every table on PostgreSQL (REPEATABLE READ), so facts and
+        # dimensions agree with each other even while users keep writing.
+        # (Inside a caller's transaction the snapshot is the caller's: SET TRANSACTION must come first.)
+        own_transaction = not connection.in_atomic_block
+        with tempfile.TemporaryDirectory(prefix="rapport-extract-") as work, transaction.atomic():
+            if connection.vendor == "postgresql" and own_transaction:
+                with connection.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            for ext in EXTRACTS:
+                csv_path = Path(work) / f"{ext.table}.csv"
+                say(f"extract {ext.table}")
+                counts[ext.table] = extract_to_csv(ext, csv_path, since=since)
+                columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in ext.columns) + "}"
+                if csv_path.stat().st_size == 0:
+                    # Nothing changed: an empty table of the right shape (no file to read).
+                    cols = ", ".join(f"{c} {t}" for c, t in ext.columns)
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {ext.table} ({cols})")
+                    continue
+                # The dialect is fixed, never sniffed: both writers emit RFC 4180 CSV without a
+                # header. An empty field reads as NULL; the transform treats NULL and '' alike.
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {ext.table} AS SELECT * FROM read_csv(?, header = false, "
+                    f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', nullstr = '', "
+                    f"columns = {columns})",
+                    [str(csv_path)],
+                )
+        con.execute("CREATE OR REPLACE TEMP TABLE channel_values (channel_key VARCHAR, label VARCHAR)")
+        con.executemany("INSERT INTO channel_values VALUES (?, ?)", [(c.value, str(c.label)) for c in Channel])
+        con.execute("CREATE OR REPLACE TEMP TABLE region_values (region_key VARCHAR, region VARCHAR, country VARCHAR)")
+        con.executemany("INSERT INTO region_values VALUES (?, ?, ?)", region_rows())
+        say("transform")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE build_params AS SELECT ?::VARCHAR AS company_currency",
+            [settings.RAPPORT_COMPANY_CURRENCY],
+        )
+        con.execute("BEGIN")
+        con.execute(TRANSFORM)
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "watermark": watermark.isoformat(),
+            "built_at": timezone.now().isoformat(),
+            "mode": "incremental" if since is not None else "full",
+            "company_currency": settings.RAPPORT_COMPANY_CURRENCY,
+        }
+        con.executemany("INSERT OR REPLACE INTO warehouse_meta VALUES (?, ?)", list(meta.items()))
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return counts
+
+
+def warehouse_connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live file, for OLAP queries."""
+    path = Path(path or warehouse_path())
+    if not path.exists():
+        raise WarehouseMissing("the warehouse has not been built yet: run `rapport warehouse build`")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def warehouse_info(path: Path | None = None) -> dict[str, str]:
+    path = Path(path or warehouse_path())
+    return _read_meta(path) if path.exists() else {}

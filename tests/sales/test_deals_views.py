@@ -45,7 +45,8 @@ def test_anonymous_is_sent_to_login(deal, stages) -> None:
     for url in _urls(deal):
         response = client_for(None).get(url)
         assert response.status_code == 302 and "/login/" in response["Location"], url
-    for url in (f"/opportunities/{deal.pk}/move/", f"/opportunities/{deal.pk}/close/", f"/opportunities/{deal.pk}/log/"):
+    for action in ("move", "close", "log"):
+        url = f"/opportunities/{deal.pk}/{action}/"
         assert client_for(None).post(url, {"stage_id": stages["lost"].pk, "close_reason": "x"}).status_code == 302
     assert Opportunity.objects.get(pk=deal.pk).stage == stages["generated"]
 

@@ -61,6 +61,7 @@ def test_drag_keyboard_lost_reason_and_stale(live_server, page, rep, board_data)
     page.wait_for_function(f"document.querySelector('#card-{two.pk}').dataset.version === '2'")
     assert Opportunity.objects.get(pk=two.pk).stage_id == stages["meeting"].pk
     assert page.url == f"{live_server.url}/board/"  # no page load: the API did it
+    assert page.evaluate("document.activeElement.id") == f"move-{two.pk}"  # focus follows the card
 
     # into Lost: the reason is asked for, and recorded
     page.drag_and_drop(f"#card-{one.pk}", f"{_column(stages['lost'])} .board-cards")

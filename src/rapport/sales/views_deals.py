@@ -485,8 +485,10 @@ class OpportunityForm(forms.Form):
             self.fields["pipeline"].help_text = _("A deal stays in its pipeline.")
             self.fields["account"].disabled = True
         self.fields["pipeline"].choices = [(p.pk, p.name) for p in pipelines]
-        stages = Stage.objects.filter(pipeline__in=pipelines, is_active=True).select_related("pipeline") \
-            .order_by("pipeline__name", "position")
+        stages = Stage.objects.filter(pipeline__in=pipelines, is_active=True)
+        if instance is not None:  # a deal may sit in a stage since deactivated: keep it choosable
+            stages = stages | Stage.objects.filter(pk=instance.stage_id)
+        stages = stages.select_related("pipeline").order_by("pipeline__name", "position")
         self.fields["stage"].choices = [(s.pk, f"{s.pipeline.name} · {s.name} ({s.probability} %)") for s in stages]
         self.fields["owner"].choices = user_choices()
 

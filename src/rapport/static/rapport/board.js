@@ -62,6 +62,7 @@
     const reason = await askReason(target);
     if (reason === null) return;
     const home = { parent: card.parentNode, next: card.nextSibling };
+    const hadFocus = card.contains(document.activeElement);  // moving a node in the DOM drops its focus
     const list = target.querySelector(".board-cards");
     list.insertBefore(card, list.firstChild);  // optimistic: newest change first, as the server orders
     card.classList.add("moving");
@@ -80,6 +81,7 @@
       response = null;
     }
     card.classList.remove("moving");
+    const refocus = () => { if (hadFocus) (card.querySelector("select.move-to") || card).focus(); };
     if (!response || !response.ok) {
       home.parent.insertBefore(card, home.next);
       const select = card.querySelector("select.move-to");
@@ -87,7 +89,7 @@
       let text = (body && body.detail) || "The move failed; check your connection and try again.";
       if (response && response.status === 409) text += " The card is back where it was; reload the board to see the latest.";
       show(text, "error");
-      card.focus();
+      refocus();
       return;
     }
     const oldWeighted = number(card.dataset.weighted);
@@ -101,6 +103,7 @@
     const select = card.querySelector("select.move-to");
     if (select) select.value = target.dataset.stageId;
     show("“" + card.getAttribute("aria-label") + "” moved to " + target.dataset.stageName + ".", "success");
+    refocus();
   }
 
   document.addEventListener("dragstart", (event) => {

@@ -100,8 +100,9 @@ def board_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         filters = {}
         columns = selectors.board_columns(actor=actor, pipeline=pipeline)
     stages = [column.stage for column in columns]
+    options = _move_options(stages)
     for column in columns:
-        _with_move_options(column.page.items, stages)
+        _with_move_options(column.page.items, options)
     context = {
         "pipeline": pipeline, "columns": columns, "stages": stages, "params": filters,
         "pipelines": selectors.pipeline_list(actor=actor), "filter_query": urlencode(filters),
@@ -124,16 +125,16 @@ def board_cards_view(request: HttpRequest, stage_id: int) -> HttpResponse:
     except ValidationFailed as exc:
         return HttpResponse(f'<p class="msg error" role="alert">{_escape(exc.detail)}</p>', status=422)
     stages = list(stage.pipeline.stages.filter(is_active=True).order_by("position"))
-    _with_move_options(page.items, stages)
+    _with_move_options(page.items, _move_options(stages))
     context = {"stage": stage, "page": page, "stages": stages, "today": timezone.localdate(),
                "filter_query": urlencode(filters),
                "can_move": actor.has_perm("sales.change_opportunity")}
     return render(request, "sales/partials/board_cards.html", context)
 
 
-def _with_move_options(cards: list[Opportunity], stages: list[Stage]) -> list[Opportunity]:
-    """Give each card the <option>s of its "Move to…" select, built once per stage rather than
-    once per card and stage (the board's first screen has ~200 cards: this is most of its render)."""
+def _move_options(stages: list[Stage]) -> dict[int, str]:
+    """The <option>s of a card's "Move to…" select by the card's stage, built once per board rather
+    than once per card and stage (on the board's first screen that was most of the render)."""
     by_stage = {
         current.pk: mark_safe("".join(  # noqa: S308 - every value below is escaped or a number
             format_html('<option value="{}" data-kind="{}"{}>{}</option>', s.pk, s.kind,
@@ -141,8 +142,15 @@ def _with_move_options(cards: list[Opportunity], stages: list[Stage]) -> list[Op
             for s in stages))
         for current in stages
     }
+    return by_stage
+
+
+def _with_move_options(cards: list[Opportunity], by_stage: dict[int, str]) -> list[Opportunity]:
+    """Give each card its move options and its overdue flag (open and past its expected close)."""
+    today = timezone.localdate()
     for card in cards:
         card.move_options = by_stage.get(card.stage_id, "")  # type: ignore[attr-defined]
+        card.overdue = card.status == OpportunityStatus.OPEN and card.expected_close_date < today  # type: ignore[attr-defined]
     return cards
 
 

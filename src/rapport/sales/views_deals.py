@@ -132,6 +132,9 @@ def board_cards_view(request: HttpRequest, stage_id: int) -> HttpResponse:
     return render(request, "sales/partials/board_cards.html", context)
 
 
+_PLACEHOLDER = 987654321987  # stands for a card's id in a reversed URL
+
+
 def _move_options(stages: list[Stage]) -> dict[int, str]:
     """The <option>s of a card's "Move to…" select by the card's stage, built once per board rather
     than once per card and stage (on the board's first screen that was most of the render)."""
@@ -146,9 +149,15 @@ def _move_options(stages: list[Stage]) -> dict[int, str]:
 
 
 def _with_move_options(cards: list[Opportunity], by_stage: dict[int, str]) -> list[Opportunity]:
-    """Give each card its move options and its overdue flag (open and past its expected close)."""
+    """Give each card its move options, its overdue flag (open and past its expected close) and
+    its two links; the links come from one ``reverse`` each, not one per card (``reverse`` was a
+    sixth of the board's render)."""
     today = timezone.localdate()
+    detail = reverse("opportunity_detail", args=[_PLACEHOLDER])
+    move = reverse("opportunity_move", args=[_PLACEHOLDER])
     for card in cards:
+        card.detail_url = detail.replace(str(_PLACEHOLDER), str(card.pk))  # type: ignore[attr-defined]
+        card.move_url = move.replace(str(_PLACEHOLDER), str(card.pk))  # type: ignore[attr-defined]
         card.move_options = by_stage.get(card.stage_id, "")  # type: ignore[attr-defined]
         card.overdue = card.status == OpportunityStatus.OPEN and card.expected_close_date < today  # type: ignore[attr-defined]
     return cards

@@ -200,10 +200,15 @@ def test_detail_shows_path_history_quotes_and_logs(deal, rep, stages) -> None:
     assert b"Write what happened" in empty.content and Interaction.objects.count() == 1
 
 
-def test_quote_links_by_url(deal, rep) -> None:
-    from rapport.sales.views_deals import quote_url
+def test_quotes_are_listed_with_links(deal, rep, admin_user) -> None:
+    from rapport.sales.services_quotes import QuoteLineSpec, quote_create
 
-    assert quote_url(12) == "/quotes/12/"
+    product = catalogue.product_create(actor=admin_user, sku="Q", name="Quoted")
+    quote = quote_create(actor=rep, opportunity=deal, currency="EUR",
+                         lines=[QuoteLineSpec(product=product, quantity=1, unit_price="100")])
+    page = client_for(rep).get(f"/opportunities/{deal.pk}/").content.decode()
+    quotes = page[page.index('id="quotes"'):page.index('id="activity"')]
+    assert f'href="/quotes/{quote.pk}/"' in quotes and quote.number in quotes and "Draft" in quotes
 
 
 def test_won_and_lost_buttons(deal, rep, stages) -> None:

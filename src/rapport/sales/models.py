@@ -190,6 +190,10 @@ class Opportunity(OwnedModel):
             models.Index(fields=["status", "expected_close_date"], name="opportunity_status_close"),
             models.Index(fields=["account", "status"], name="opportunity_account_status"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
+            # The board's column figures (count, total, weighted per stage, narrowed to the deals the
+            # actor may see by owner/team) read from this index alone instead of every deal's row.
+            models.Index(fields=["pipeline", "stage", "owner", "team", "amount", "probability"],
+                         name="opportunity_board_figures"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_non_negative"),

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("rapport.activities.urls")),
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.sales.urls_leads")),
+    path("", include("rapport.sales.urls_quotes")),
+    path("", include("rapport.sales.urls_forecast")),
     path("", include("rapport.insights.urls")),
 ]
 

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def forecast_view(request):
+    return HttpResponse("todo")

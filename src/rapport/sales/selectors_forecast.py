@@ -89,6 +89,24 @@ def visible_reps(actor: User) -> list[User]:
     return list(qs.order_by("first_name", "last_name", "username")[:500])
 
 
+def rep_get(*, actor: User, pk: Any) -> User:
+    """The active user ``pk`` if ``actor`` may see them as a rep (as ``visible_reps``), else ``NotFound``."""
+    wanted = _id(pk, "rep")
+    qs = User.objects.filter(pk=wanted, is_active=True)
+    if not actor.is_administrator:
+        q = Q(pk=actor.pk)
+        if actor.team_id:
+            q |= Q(team_id=actor.team_id)
+        managed = permissions.managed_team_ids(actor)
+        if managed:
+            q |= Q(team_id__in=managed)
+        qs = qs.filter(q)
+    rep = qs.first()
+    if rep is None:
+        raise NotFound(f"Rep {wanted} was not found.")
+    return rep
+
+
 def visible_teams(actor: User) -> list[Team]:
     if actor.is_administrator:
         return list(Team.objects.order_by("name")[:200])
@@ -120,11 +138,9 @@ def scope_resolve(*, actor: User, kind: str = "", team_id: Any = None, rep_id: A
     if kind == "me":
         return Scope("me", rep=actor, pipeline_id=pipeline)
     if kind == "rep":
-        wanted = _id(rep_id, "rep")
-        rep = next((u for u in visible_reps(actor) if u.pk == wanted), None)
-        if rep is None:
-            raise NotFound(f"Rep {wanted} was not found.")
-        return Scope("rep", rep=rep, pipeline_id=pipeline)
+        if rep_id in (None, ""):
+            raise ValidationFailed("Choose a rep.", field_errors={"rep": ["Required for scope rep."]})
+        return Scope("rep", rep=rep_get(actor=actor, pk=rep_id), pipeline_id=pipeline)
     if kind == "all":
         return Scope("all", pipeline_id=pipeline)
     wanted_team = _id(team_id, "team") or actor.team_id or next(iter(permissions.managed_team_ids(actor)), None)
@@ -211,6 +227,21 @@ def first_won_day(*, actor: User) -> dt.date | None:
     first = permissions.readable(actor, Opportunity.objects.filter(status=OpportunityStatus.WON)).aggregate(
         first=Min("closed_at"))["first"]
     return timezone_day(first) if first is not None else None
+
+
+def history_window(*, actor: User, months: int = 36) -> tuple[dt.date, dt.date]:
+    """The default history of the statistical forecast: up to ``months`` whole months ending last
+    month, starting no earlier than the first won deal (months of zeros before the company sold
+    anything would only teach the model that revenue is zero). No won deal before this month is
+    a ``ValidationFailed``."""
+    from django.utils import timezone
+
+    last = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    earliest = first_won_day(actor=actor)
+    if earliest is None or earliest > last:
+        raise ValidationFailed("No won deals in past months yet: the statistical forecast needs a history.",
+                               field_errors={"history": ["No won deals yet."]})
+    return max(shift(PeriodKind.MONTH, last, -(months - 1)), earliest), last
 
 
 def timezone_day(moment: dt.datetime) -> dt.date:

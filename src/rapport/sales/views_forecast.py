@@ -10,14 +10,13 @@ manager of the rep's team. A refused write shows its reason and changes nothing.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rapport.commerce.pricing import company_currency
@@ -48,14 +47,10 @@ def _table_from(request: HttpRequest) -> tuple[selectors_forecast.ForecastTable,
 
 def _statistical(actor: User) -> dict[str, Any]:
     """The chart of the next months (or the reason there is none, e.g. too short a history)."""
-    today = timezone.localdate()
-    last = today.replace(day=1) - dt.timedelta(days=1)  # the last whole month
-    earliest = selectors_forecast.first_won_day(actor=actor)
-    if earliest is None or earliest > last:
-        return {"stat_error": "No won deals in past months yet: the statistical forecast needs a history."}
-    # The history starts at the first won deal: months of zeros before the company sold anything
-    # would only teach the model that revenue is zero.
-    first = max(selectors_forecast.shift(PeriodKind.MONTH, last, -(HISTORY_MONTHS - 1)), earliest)
+    try:
+        first, last = selectors_forecast.history_window(actor=actor, months=HISTORY_MONTHS)
+    except ValidationFailed as exc:
+        return {"stat_error": exc.detail}
     try:
         result = forecasting.statistical_forecast(actor=actor, first=first, last=last, horizon=HORIZON)
     except ValidationFailed as exc:
@@ -174,20 +169,23 @@ def quota_view(request: HttpRequest) -> HttpResponse:
         return error_page(request, exc, 400)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        reps = {str(u.pk): u for u, _q in selectors_forecast.quota_rows(actor=request.user, period=period, day=day)}
         saved = 0
-        for key, raw in request.POST.items():
-            if not key.startswith("amount_") or not raw.strip():
-                continue
-            rep = reps.get(key.removeprefix("amount_")[:20])
-            if rep is None:
-                raise NotFound("No such rep.")
-            try:
-                services_forecast.quota_set(actor=request.user, user=rep, period=period, day=day,
-                                            amount=raw.strip()[:30], currency=request.POST.get("currency", "")[:3])
-                saved += 1
-            except ValidationFailed as exc:
-                errors[str(rep.pk)] = exc.detail
+        # All rows or none: one refused amount rolls the others back, so the page never half-saves.
+        with transaction.atomic():
+            for key, raw in request.POST.items():
+                if not key.startswith("amount_") or not raw.strip():
+                    continue
+                rep = selectors_forecast.rep_get(actor=request.user, pk=key.removeprefix("amount_")[:20])
+                try:
+                    services_forecast.quota_set(actor=request.user, user=rep, period=period, day=day,
+                                                amount=raw.strip()[:30], currency=request.POST.get("currency", "")[:3])
+                    saved += 1
+                except ValidationFailed as exc:
+                    errors[str(rep.pk)] = exc.detail
+                except PermissionDenied:
+                    raise NotFound("No such rep.") from None  # a rep the manager may see but not manage
+            if errors:
+                transaction.set_rollback(True)
         if not errors:
             messages.success(request, f"{saved} quota(s) saved.")
             return redirect(f"/forecast/quotas/?period={period}&day={day.isoformat()}")

@@ -286,3 +286,12 @@ def test_public_page_is_rate_limited(rep, quote, settings) -> None:
 def test_emailed_link_points_at_the_public_page(quote, settings) -> None:
     settings.RAPPORT_BASE_URL = "https://crm.example"
     assert services_quotes.acceptance_url(quote) == f"https://crm.example/q/{_token(quote)}/"
+
+
+def test_nav_links_follow_permissions(rep, make_user) -> None:
+    from rapport.core.choices import Role
+
+    page = client_for(rep).get("/quotes/").content.decode()
+    assert '<a href="/quotes/" aria-current="page">Quotes</a>' in page and '<a href="/forecast/">Forecast</a>' in page
+    marketer = client_for(make_user(Role.MARKETER)).get("/leads/").content.decode()
+    assert 'href="/quotes/"' not in marketer and 'href="/forecast/"' not in marketer

@@ -49,7 +49,7 @@ def deals(rep, teammate, other_rep, customer, stages, month, manager):
 
 
 def test_anonymous_is_sent_to_login(deals) -> None:
-    for url in ("/forecast/", "/forecast.csv", "/forecast/quotas/"):
+    for url in ("/forecast/", "/forecast.csv", "/forecast/quotas/", "/forecast/statistical/"):
         response = client_for(None).get(url)
         assert response.status_code == 302 and "/login/" in response["Location"], url
     response = client_for(None).post("/forecast/adjust/", {"category": "commit", "amount": "1"})
@@ -174,7 +174,7 @@ def test_quota_page_for_managers_only(manager, rep, teammate, other_rep, deals, 
     assert Quota.objects.get(user=rep).amount == Decimal("600")
 
 
-def test_statistical_chart_with_backtest(rep, customer, stages, month) -> None:
+def test_statistical_chart_with_backtest(rep, other_rep, customer, stages, month) -> None:
     for i in range(30):
         first = month
         for _ in range(i + 1):
@@ -185,13 +185,18 @@ def test_statistical_chart_with_backtest(rep, customer, stages, month) -> None:
         opportunity_move(actor=rep, opportunity=opp, stage=stages["ordered"], expected_version=opp.version,
                          close_reason="")
         Opportunity.objects.filter(pk=opp.pk).update(closed_at=when)
-    body = client_for(rep).get("/forecast/").content.decode()
-    assert '<polygon class="band"' in body and '<polyline class="mean"' in body and "MAE" in body
+    page = client_for(rep).get("/forecast/").content.decode()
+    assert 'hx-get="/forecast/statistical/"' in page and '<polygon class="band"' not in page  # loaded after
+    body = client_for(rep).get("/forecast/statistical/").content.decode()
+    assert "<html" not in body and '<polygon class="band"' in body and '<polyline class="mean"' in body and "MAE" in body
     assert "sMAPE" in body
+    # another team's rep forecasts from the deals they may read: none of these
+    assert "needs a history" in client_for(other_rep).get("/forecast/statistical/").content.decode()
 
 
 def test_statistical_short_history_says_so(rep, deals, customer, stages, month) -> None:
-    body = client_for(rep).get("/forecast/").content.decode()
+    assert client_for(None).get("/forecast/statistical/").status_code == 302
+    body = client_for(rep).get("/forecast/statistical/").content.decode()
     assert '<polygon class="band"' not in body and "needs a history" in body  # won only this month
     when = dt.datetime.combine(month - dt.timedelta(days=80), dt.time(12), tzinfo=dt.UTC)
     opp = opportunity_create(actor=rep, account=customer, name="old", amount="50", currency="EUR",
@@ -199,5 +204,5 @@ def test_statistical_short_history_says_so(rep, deals, customer, stages, month) 
     opportunity_move(actor=rep, opportunity=opp, stage=stages["ordered"], expected_version=opp.version,
                      close_reason="")
     Opportunity.objects.filter(pk=opp.pk).update(closed_at=when)
-    body = client_for(rep).get("/forecast/").content.decode()
+    body = client_for(rep).get("/forecast/statistical/").content.decode()
     assert '<polygon class="band"' not in body and "at least 24 observations" in body

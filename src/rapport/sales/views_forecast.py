@@ -77,9 +77,18 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
         "previous": selectors_forecast.shift(period, day, -1), "next": selectors_forecast.shift(period, day, 1),
         "categories": ADJUSTABLE, "query": request.GET.urlencode(),
         "is_manager": bool(request.user.is_administrator or permissions.managed_team_ids(request.user)),
-        **_statistical(request.user),
     }
     return render(request, "sales/forecast.html", context)
+
+
+@domain_view
+@require_GET
+def forecast_statistical_view(request: HttpRequest) -> HttpResponse:
+    """The chart, loaded by the page after the table (htmx): fitting can take seconds on a cold
+    cache, and the table must not wait for it."""
+    permissions.require_model_perm(request.user, Opportunity, "view")
+    context = {"currency": company_currency(), **_statistical(request.user)}
+    return render(request, "sales/partials/forecast_statistical.html", context)
 
 
 @domain_view

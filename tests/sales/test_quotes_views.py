@@ -295,3 +295,14 @@ def test_nav_links_follow_permissions(rep, make_user) -> None:
     assert '<a href="/quotes/" aria-current="page">Quotes</a>' in page and '<a href="/forecast/">Forecast</a>' in page
     marketer = client_for(make_user(Role.MARKETER)).get("/leads/").content.decode()
     assert 'href="/quotes/"' not in marketer and 'href="/forecast/"' not in marketer
+
+
+def test_public_page_escapes_the_customer_name(rep, quote, customer) -> None:
+    from rapport.parties.models import Account
+
+    Account.objects.filter(pk=customer.pk).update(name="<script>evil()</script> GmbH")
+    _sent(rep, quote)
+    body = Client().get(f"/q/{_token(quote)}/").content.decode()
+    assert "&lt;script&gt;evil()&lt;/script&gt; GmbH" in body and "<script>evil()" not in body
+    staff = client_for(rep).get("/quotes/").content.decode()
+    assert "&lt;script&gt;evil()&lt;/script&gt; GmbH" in staff and "<script>evil()" not in staff

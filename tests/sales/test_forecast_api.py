@@ -139,3 +139,22 @@ def test_statistical_returns_forecast_and_backtest(rep, customer, stages) -> Non
     assert [f["month"] for f in body["forecast"]] == ["2025-05-01", "2025-06-01", "2025-07-01"]
     assert all(f["lower"] <= f["mean"] <= f["upper"] for f in body["forecast"])
     assert body["backtest"]["mae"] is not None and body["level"] == 0.9
+
+
+def test_statistical_cache_never_serves_a_stale_fit(rep, customer, stages) -> None:
+    def won(i: int, amount: str) -> None:
+        when = dt.datetime(2023 + i // 12, i % 12 + 1, 12, 12, tzinfo=dt.UTC)
+        opp = opportunity_create(actor=rep, account=customer, name=f"w{i}", amount=amount, currency="USD",
+                                 expected_close_date=when.date(), stage=stages["meeting"])
+        opportunity_move(actor=rep, opportunity=opp, stage=stages["ordered"], expected_version=opp.version,
+                         close_reason="")
+        Opportunity.objects.filter(pk=opp.pk).update(closed_at=when)
+
+    for i in range(26):
+        won(i, str(1000 + 100 * (i % 3)))
+    url = "/api/v1/forecast/statistical?first=2023-01-01&last=2025-02-28&horizon=2"
+    before = client_for(rep).get(url).json()
+    assert client_for(rep).get(url).json() == before  # the cached fit is the same answer
+    won(25, "90000")  # a big deal in the last month changes the series, so the key
+    after = client_for(rep).get(url).json()
+    assert after["history"][-1]["won"] == "91100.00" and after["forecast"] != before["forecast"]

@@ -33,6 +33,8 @@ def test_buyers_of_the_deals_product_also_buy_the_planted_one(admin_user, rep, o
         buy(account, "WIDGET", *(["GADGET"] if i < 5 else []))
         if i < 3:
             buy(account, "WIDGET-PRO", on=day + dt.timedelta(days=40))
+        if i == 1:  # a repeat purchase of the up-sell: still one customer who moved up
+            buy(account, "WIDGET-PRO", on=day + dt.timedelta(days=80))
         if i == 0:
             buy(account, "CABLE")
     for i in range(6):
@@ -52,6 +54,7 @@ def test_buyers_of_the_deals_product_also_buy_the_planted_one(admin_user, rep, o
     assert "SETUP" not in {s.sku for s in found.cross_sell}  # no widget buyer bought it
     assert "CABLE" not in {s.sku for s in found.cross_sell}  # one buyer only: below the support floor
     assert [s.sku for s in found.up_sell] == ["WIDGET-PRO"]
+    assert found.up_sell[0].buyers == 3
 
     url = f"/api/v1/opportunities/{deal.pk}/suggestions"
     assert client_for(None).get(url).status_code == 401

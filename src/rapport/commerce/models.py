@@ -37,7 +37,9 @@ from rapport.parties.choices import Tier
 from rapport.parties.models import Account, Contact
 
 
-def _money(verbose: str, **kwargs) -> models.DecimalField:  # type: ignore[no-untyped-def]
+def money_field(verbose: str, **kwargs) -> models.DecimalField:  # type: ignore[no-untyped-def]
+    """A money amount: 19 digits, 4 decimals (enough for any currency's minor unit and for unit
+    prices below a cent). Every app's money columns use this, so sums never need a cast."""
     return models.DecimalField(verbose, max_digits=19, decimal_places=4, **kwargs)
 
 
@@ -166,9 +168,9 @@ class PriceBookEntry(TimestampedModel):
     price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="entries")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="price_entries")
     min_quantity = _quantity(_("from quantity"), default=Decimal(1))
-    unit_price = _money(_("unit price"))
+    unit_price = money_field(_("unit price"))
     discount_kind = models.CharField(_("discount"), max_length=8, choices=DiscountKind.choices, blank=True, default="")
-    discount_value = _money(_("discount value"), default=Decimal(0))
+    discount_value = money_field(_("discount value"), default=Decimal(0))
 
     class Meta:
         verbose_name = _("price book entry")
@@ -252,11 +254,11 @@ class Order(OwnedModel):
     )
     source_reference = models.CharField(_("source"), max_length=100, blank=True, default="")
     notes = models.TextField(_("notes"), blank=True, default="")
-    subtotal = _money(_("subtotal"), default=Decimal(0))
-    discount_total = _money(_("discounts"), default=Decimal(0))
-    tax_total = _money(_("tax"), default=Decimal(0))
-    total = _money(_("total"), default=Decimal(0))
-    invoiced_total = _money(_("invoiced"), default=Decimal(0))
+    subtotal = money_field(_("subtotal"), default=Decimal(0))
+    discount_total = money_field(_("discounts"), default=Decimal(0))
+    tax_total = money_field(_("tax"), default=Decimal(0))
+    total = money_field(_("total"), default=Decimal(0))
+    invoiced_total = money_field(_("invoiced"), default=Decimal(0))
 
     class Meta:
         verbose_name = _("order")
@@ -281,15 +283,15 @@ class OrderLine(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=300, blank=True, default="")
     quantity = _quantity(_("quantity"))
-    unit_price = _money(_("unit price"))
+    unit_price = money_field(_("unit price"))
     discount_kind = models.CharField(_("discount"), max_length=8, choices=DiscountKind.choices, blank=True, default="")
-    discount_value = _money(_("discount value"), default=Decimal(0))
-    discount_amount = _money(_("discount amount"), default=Decimal(0))
+    discount_value = money_field(_("discount value"), default=Decimal(0))
+    discount_amount = money_field(_("discount amount"), default=Decimal(0))
     tax_category = models.SlugField(max_length=40, blank=True, default="")
     tax_rate = models.DecimalField(_("tax (%)"), max_digits=6, decimal_places=3, default=Decimal(0))
-    net = _money(_("net"))
-    tax = _money(_("tax"))
-    total = _money(_("total"))
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+    total = money_field(_("total"))
 
     class Meta:
         verbose_name = _("order line")
@@ -346,10 +348,10 @@ class Invoice(TimestampedModel):
     currency = models.CharField(_("currency"), max_length=3)
     issue_date = models.DateField(_("issued"))
     due_date = models.DateField(_("due"))
-    subtotal = _money(_("net"))
-    tax_total = _money(_("tax"))
-    total = _money(_("total"))
-    amount_paid = _money(_("paid"), default=Decimal(0))
+    subtotal = money_field(_("net"))
+    tax_total = money_field(_("tax"))
+    total = money_field(_("total"))
+    amount_paid = money_field(_("paid"), default=Decimal(0))
     payment_status = models.CharField(
         _("payment"), max_length=8, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
@@ -385,9 +387,9 @@ class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="invoice_lines")
     quantity = _quantity(_("quantity"))
-    net = _money(_("net"))
-    tax = _money(_("tax"))
-    total = _money(_("total"))
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+    total = money_field(_("total"))
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="invoiceline_quantity_positive")]
@@ -400,7 +402,7 @@ class Payment(TimestampedModel):
     """Money received against one invoice, in the invoice's currency; never more than is owed."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    amount = _money(_("amount"))
+    amount = money_field(_("amount"))
     currency = models.CharField(_("currency"), max_length=3)
     paid_on = models.DateField(_("paid on"), default=timezone.localdate)
     method = models.CharField(
@@ -428,7 +430,7 @@ class Subscription(OwnedModel):
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions")
-    amount = _money(_("amount per period"))
+    amount = money_field(_("amount per period"))
     currency = models.CharField(_("currency"), max_length=3)
     billing_period = models.CharField(
         _("billing period"), max_length=10, choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY

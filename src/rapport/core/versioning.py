@@ -15,6 +15,21 @@ from django.utils import timezone
 from rapport.core.errors import Conflict
 
 
+def version_check(instance: models.Model, expected_version: int | None) -> None:
+    """Refuse to act on a row whose version is not the one the caller saw (``None``: no check).
+
+    For writes that do not go through :func:`versioned_save` (a delete), or that must refuse a
+    stale version before deciding there is nothing to write (a move to the stage a deal is in).
+    """
+    current = instance.version  # type: ignore[attr-defined]
+    if expected_version is not None and expected_version != current:
+        raise Conflict(
+            f"This {instance._meta.verbose_name} was changed since version {expected_version} "
+            f"(it is now at version {current}). Reload it and apply your change again.",
+            current_version=current,
+        )
+
+
 def versioned_save(
     instance: models.Model,
     *,

@@ -22,9 +22,9 @@ from django.db.models import Model
 from rapport.core import permissions
 from rapport.core.audit import audit_record, diff, snapshot
 from rapport.core.custom_fields import custom_values_clean
-from rapport.core.errors import Conflict, NotFound, ValidationFailed, django_validation_to_field_errors
+from rapport.core.errors import NotFound, ValidationFailed, django_validation_to_field_errors
 from rapport.core.models import Team, User
-from rapport.core.versioning import versioned_save
+from rapport.core.versioning import version_check, versioned_save
 from rapport.parties.choices import AddressKind, EmailKind, PhoneKind
 from rapport.parties.models import (
     Account,
@@ -241,15 +241,6 @@ def _full_clean(instance: Model, errors: _Errors, exclude: Iterable[str] = ()) -
                 errors.add(key, message)
 
 
-def _check_version(instance: Contact | Account, expected_version: int | None) -> None:
-    """Refuse a delete of a version other than the one the caller saw (``None``: no check)."""
-    if expected_version is not None and expected_version != instance.version:
-        raise Conflict(
-            f"This {instance._meta.verbose_name} changed since version {expected_version}; it is at "
-            f"{instance.version}. Reload it first.",
-            current_version=instance.version,
-        )
-
 
 # --- contacts ------------------------------------------------------------------------------
 
@@ -426,7 +417,7 @@ def contact_update(
 @transaction.atomic
 def contact_delete(*, actor: User, contact: Contact, expected_version: int | None = None) -> None:
     permissions.check_write(actor, contact, "delete")
-    _check_version(contact, expected_version)
+    version_check(contact, expected_version)
     before = snapshot(contact, extra=_contact_children_snapshot(contact))
     audit_record(actor=actor, action="delete", instance=contact, changes={k: [v, None] for k, v in before.items()})
     contact.delete()
@@ -583,7 +574,7 @@ def _contacts_reindex_for_account(account: Account) -> None:
 @transaction.atomic
 def account_delete(*, actor: User, account: Account, expected_version: int | None = None) -> None:
     permissions.check_write(actor, account, "delete")
-    _check_version(account, expected_version)
+    version_check(account, expected_version)
     before = snapshot(account, extra=_account_children_snapshot(account))
     audit_record(actor=actor, action="delete", instance=account, changes={k: [v, None] for k, v in before.items()})
     account.delete()

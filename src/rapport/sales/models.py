@@ -28,14 +28,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rapport.commerce.models import Product
+from rapport.commerce.models import Product, money_field
 from rapport.core.models import OwnedModel, TimestampedModel
 from rapport.parties.models import Account, Contact
 from rapport.sales.choices import DisqualifyReason, ForecastCategory, LeadStatus, OpportunityStatus, StageKind
-
-
-def _money(verbose: str, **kwargs) -> models.DecimalField:  # type: ignore[no-untyped-def]
-    return models.DecimalField(verbose, max_digits=19, decimal_places=4, **kwargs)
 
 
 class Pipeline(TimestampedModel):
@@ -164,7 +160,7 @@ class Opportunity(OwnedModel):
     status = models.CharField(
         _("status"), max_length=4, choices=OpportunityStatus.choices, default=OpportunityStatus.OPEN
     )
-    amount = _money(_("amount"), default=Decimal(0))
+    amount = money_field(_("amount"), default=Decimal(0))
     currency = models.CharField(_("currency"), max_length=3)
     probability = models.PositiveSmallIntegerField(_("probability (%)"), validators=[MaxValueValidator(100)])
     probability_overridden = models.BooleanField(_("probability set by hand"), default=False)
@@ -219,7 +215,7 @@ class OpportunityLine(models.Model):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3, default=Decimal(1))
-    unit_price = _money(_("unit price"))
+    unit_price = money_field(_("unit price"))
     discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2, default=Decimal(0))
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -244,7 +240,7 @@ class StageChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    amount = _money(_("amount then"))
+    amount = money_field(_("amount then"))
     probability = models.PositiveSmallIntegerField(_("probability then (%)"))
 
     class Meta:

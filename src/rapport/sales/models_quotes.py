@@ -20,13 +20,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from rapport.commerce.models import Order, PriceBook, Product
+from rapport.commerce.models import Order, PriceBook, Product, money_field
 from rapport.core.models import OwnedModel
 from rapport.parties.models import Account, Contact
-
-
-def _money(verbose: str, **kwargs) -> models.DecimalField:  # type: ignore[no-untyped-def]
-    return models.DecimalField(verbose, max_digits=19, decimal_places=4, **kwargs)
 
 
 class QuoteStatus(models.TextChoices):
@@ -58,10 +54,10 @@ class Quote(OwnedModel):
     valid_until = models.DateField(_("valid until"))
     tax_country = models.CharField(_("tax country"), max_length=2, blank=True, default="")
     notes = models.TextField(_("notes"), blank=True, default="")
-    subtotal = _money(_("subtotal"), default=Decimal(0))
-    discount_total = _money(_("discounts"), default=Decimal(0))
-    tax_total = _money(_("tax"), default=Decimal(0))
-    total = _money(_("total"), default=Decimal(0))
+    subtotal = money_field(_("subtotal"), default=Decimal(0))
+    discount_total = money_field(_("discounts"), default=Decimal(0))
+    tax_total = money_field(_("tax"), default=Decimal(0))
+    total = money_field(_("total"), default=Decimal(0))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     sent_to = models.CharField(_("sent to"), max_length=254, blank=True, default="")
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
@@ -97,14 +93,14 @@ class QuoteLine(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
-    unit_price = _money(_("unit price"))
+    unit_price = money_field(_("unit price"))
     discount_kind = models.CharField(_("discount kind"), max_length=8, blank=True, default="")
-    discount_value = _money(_("discount"), default=Decimal(0))
-    discount_amount = _money(_("discount amount"), default=Decimal(0))
+    discount_value = money_field(_("discount"), default=Decimal(0))
+    discount_amount = money_field(_("discount amount"), default=Decimal(0))
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=6, decimal_places=3, default=Decimal(0))
-    net = _money(_("net"))
-    tax = _money(_("tax"))
-    total = _money(_("total"))
+    net = money_field(_("net"))
+    tax = money_field(_("tax"))
+    total = money_field(_("total"))
 
     class Meta:
         ordering = ["quote_id", "position"]

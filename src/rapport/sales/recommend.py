@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, OuterRef, Subquery
 
 from rapport.commerce.choices import OrderStatus
 from rapport.commerce.models import BundleComponent, OrderLine, Product
@@ -63,48 +63,51 @@ def _lines():
 
 
 def suggestions_for(*, opportunity: Opportunity, limit: int = LIMIT) -> Suggestions:
-    """Cross-sell, up-sell and bundle suggestions for ``opportunity`` (the caller checked it may read it)."""
+    """Cross-sell, up-sell and bundle suggestions for ``opportunity`` (the caller checked it may read it).
+
+    Every statistic is one aggregate query: the seed buyers stay a subquery (never a Python list
+    of account ids) and only the candidate products are read, so the cost grows with the order
+    lines of the seed buyers, not with the catalogue or the customer base.
+    """
     seeds = set(OpportunityLine.objects.filter(opportunity=opportunity).values_list("product_id", flat=True))
     if not seeds:
         seeds = set(_lines().filter(order__account_id=opportunity.account_id).values_list("product_id", flat=True))
     seed_ids = tuple(sorted(seeds))
     if not seeds:
         return Suggestions(seed_product_ids=(), seed_buyers=0)
-    # First purchase of a seed product per buying account: the "bought S" population and its date.
-    first_seed = dict(_lines().filter(product_id__in=seeds).values("order__account_id")
-                      .annotate(first=Min("order__order_date")).values_list("order__account_id", "first"))
-    n_seed = len(first_seed)
+    seed_buyers = _lines().filter(product_id__in=seeds).values("order__account_id")
+    n_seed = seed_buyers.distinct().count()
     customers = _lines().values("order__account_id").distinct().count()
-    base = dict(_lines().values("product_id").annotate(n=Count("order__account_id", distinct=True))
-                .values_list("product_id", "n"))
-    together = (_lines().filter(order__account_id__in=list(first_seed)).exclude(product_id__in=seeds)
-                .values("product_id").annotate(n=Count("order__account_id", distinct=True))
-                .filter(n__gte=MIN_SUPPORT).values_list("product_id", "n"))
-    products = {p.pk: p for p in Product.objects.filter(active=True)}
+    together = dict(_lines().filter(order__account_id__in=seed_buyers).exclude(product_id__in=seeds)
+                    .values("product_id").annotate(n=Count("order__account_id", distinct=True))
+                    .filter(n__gte=MIN_SUPPORT).values_list("product_id", "n"))
+    base = dict(_lines().filter(product_id__in=list(together)).values("product_id")
+                .annotate(n=Count("order__account_id", distinct=True)).values_list("product_id", "n"))
+    # Up-sell: same kind as a seed, bought on an order dated after the account's first seed purchase.
+    first_seed = (_lines().filter(product_id__in=seeds, order__account_id=OuterRef("order__account_id"))
+                  .values("order__account_id").annotate(first=Min("order__order_date")).values("first")[:1])
+    kinds = set(Product.objects.filter(pk__in=seeds).values_list("kind", flat=True))
+    later = dict(_lines().filter(order__account_id__in=seed_buyers, product__kind__in=kinds)
+                 .exclude(product_id__in=seeds).annotate(first=Subquery(first_seed))
+                 .filter(order__order_date__gt=F("first")).values("product_id")
+                 .annotate(n=Count("order__account_id", distinct=True)).filter(n__gte=MIN_SUPPORT)
+                 .values_list("product_id", "n"))
+    bundle_ids = set(BundleComponent.objects.filter(component_id__in=seeds).values_list("bundle_id", flat=True))
+    products = {p.pk: p for p in Product.objects.filter(active=True, pk__in=set(together) | set(later) | bundle_ids)
+                .only("pk", "sku", "name")}
     cross = []
-    for product_id, n in together:
+    for product_id, n in together.items():
         product = products.get(product_id)
-        if product is None or not n_seed or not customers:
+        if product is None or not customers:
             continue
         confidence = n / n_seed
         lift = confidence / (base.get(product_id, n) / customers)
         cross.append(Suggestion(product_id, product.sku, product.name, n, confidence, lift))
     cross.sort(key=lambda s: (-s.lift, -s.buyers, s.product_id))
-    kinds = set(Product.objects.filter(pk__in=seeds).values_list("kind", flat=True))
-    later: dict[int, int] = {}
-    for account_id, product_id, day in (
-        _lines().filter(order__account_id__in=list(first_seed), product__kind__in=kinds)
-        .exclude(product_id__in=seeds).values_list("order__account_id", "product_id", "order__order_date").distinct()
-    ):
-        if day > first_seed[account_id]:
-            later[product_id] = later.get(product_id, 0) + 1
     up = [Suggestion(pid, products[pid].sku, products[pid].name, n, n / n_seed, 0.0)
-          for pid, n in later.items() if pid in products and n >= MIN_SUPPORT]
+          for pid, n in later.items() if pid in products]
     up.sort(key=lambda s: (-s.buyers, s.product_id))
-    bundles = tuple(
-        {"product_id": b, "sku": products[b].sku, "name": products[b].name}
-        for b in sorted(set(BundleComponent.objects.filter(component_id__in=seeds).values_list("bundle_id", flat=True)))
-        if b in products
-    )
+    bundles = tuple({"product_id": b, "sku": products[b].sku, "name": products[b].name}
+                    for b in sorted(bundle_ids) if b in products)
     return Suggestions(seed_product_ids=seed_ids, seed_buyers=n_seed, cross_sell=tuple(cross[:limit]),
                        up_sell=tuple(up[:limit]), bundles=bundles)

@@ -19,9 +19,9 @@ from rapport.commerce.pricing import company_currency
 from rapport.commerce.writes import create
 from rapport.core import permissions
 from rapport.core.audit import audit_record
-from rapport.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from rapport.core.errors import DomainError, NotFound, ValidationFailed
 from rapport.core.models import User
-from rapport.core.versioning import versioned_save
+from rapport.core.versioning import version_check, versioned_save
 from rapport.parties.models import Account, Contact
 from rapport.sales.choices import OpportunityStatus, StageKind
 from rapport.sales.models import Lead, Opportunity, Pipeline, Stage, StageChange
@@ -147,12 +147,9 @@ def opportunity_move(
         )
     if not stage.is_active:
         raise IllegalStageMove(f"The stage {stage.name!r} is no longer in use.")
-    if expected_version is not None and expected_version != opportunity.version:
-        raise Conflict(
-            f"This opportunity was changed since version {expected_version} (it is now at version "
-            f"{opportunity.version}). Reload it and move it again.",
-            current_version=opportunity.version,
-        )
+    # Checked here and not only by versioned_save: a stale move to the stage the deal is already
+    # in must be refused too, not answered as a no-op.
+    version_check(opportunity, expected_version)
     if stage.pk == opportunity.stage_id:
         return opportunity
     reason = (close_reason or "").strip()

@@ -26,6 +26,7 @@ from rapport.core import permissions
 from rapport.core.audit import audit_record
 from rapport.core.errors import Conflict, NotFound, ValidationFailed
 from rapport.core.models import User
+from rapport.core.versioning import version_check, versioned_save
 from rapport.parties.models import Contact
 from rapport.sales.choices import StageKind
 from rapport.sales.models import Opportunity, OpportunityLine, Pipeline, Stage
@@ -35,11 +36,6 @@ from rapport.sales.selectors import stages_in_use
 OPPORTUNITY_FIELDS = ("name", "amount", "currency", "expected_close_date", "next_step", "competitors",
                       "description", "source", "campaign", "probability", "contact", "owner", "close_reason")
 
-
-def _check_version(obj: Any, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != obj.version:
-        raise Conflict(f"{obj._meta.verbose_name.capitalize()} {obj.pk} was changed since version "
-                       f"{expected_version} (it is now at version {obj.version}).", current_version=obj.version)
 
 
 @transaction.atomic
@@ -80,7 +76,7 @@ def opportunity_update(
 @transaction.atomic
 def opportunity_delete(*, actor: User, opportunity: Opportunity, expected_version: int | None) -> None:
     permissions.check_write(actor, opportunity, "delete")
-    _check_version(opportunity, expected_version)
+    version_check(opportunity, expected_version)
     audit_record(actor=actor, action="delete", instance=opportunity, changes={})
     opportunity.delete()
 
@@ -110,8 +106,6 @@ def opportunity_lines_set(
                                    field_errors={f"{where}.discount_percent": ["At most 100."]})
         clean(line, "product line")
         built.append(line)
-    from rapport.core.versioning import versioned_save
-
     versioned_save(opportunity, expected_version=expected_version, fields=[])
     OpportunityLine.objects.filter(opportunity=opportunity).delete()
     OpportunityLine.objects.bulk_create(built)

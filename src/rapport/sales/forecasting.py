@@ -183,10 +183,42 @@ def statistical_forecast(*, actor: User, first: dt.date, last: dt.date, horizon:
                          ) -> StatisticalForecast:
     """Holt-Winters (12-month season) on the won history; a short history or a bad series is a
     ``ValidationFailed`` with the analytics' own message. The back-test uses the last origins only."""
-    from rapport.analytics.forecast import ForecastInputError, fit, rolling_origin
-
     months, won = won_history(actor=actor, first=first, last=last)
     series = [float(v) for v in won]
+    mean, lower, upper, mae, smape = _fitted(series, seasonal=seasonal, horizon=horizon, level=level,
+                                             backtest_origins=backtest_origins)
+    future, cursor = [], period_bounds(PeriodKind.MONTH, last)[1] + dt.timedelta(days=1)
+    for _ in range(horizon):
+        future.append(cursor)
+        cursor = period_bounds(PeriodKind.MONTH, cursor)[1] + dt.timedelta(days=1)
+    return StatisticalForecast(
+        months=months, won=won, ahead=future, mean=mean, lower=lower, upper=upper, level=level, mae=mae, smape=smape,
+    )
+
+
+FIT_CACHE_SECONDS = 6 * 3600
+
+
+def _fitted(series: list[float], *, seasonal: str, horizon: int, level: float, backtest_origins: int
+            ) -> tuple[list[float], list[float], list[float], float | None, float | None]:
+    """Fit, forecast and back-test ``series``, cached under a hash of the series and the options.
+
+    Fitting (an optimiser per start, and one refit per back-test origin) takes seconds, and the
+    page would pay it on every view. The key is the input itself, so a cached result is exactly
+    what a fresh fit would return (a new won deal changes the series and so the key), and one
+    user's cache entry only ever serves someone whose readable history is identical."""
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+
+    from rapport.analytics.forecast import ForecastInputError, fit, rolling_origin
+
+    key = "forecast-fit:" + hashlib.sha256(json.dumps(
+        [series, seasonal, horizon, level, backtest_origins]).encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
     try:
         model = fit(series, season_length=12, seasonal=seasonal)  # type: ignore[arg-type]
         ahead = model.forecast(horizon, level=level)
@@ -194,15 +226,10 @@ def statistical_forecast(*, actor: User, first: dt.date, last: dt.date, horizon:
                               horizon=1, max_origins=backtest_origins) if len(series) > 24 else None
     except ForecastInputError as exc:
         raise ValidationFailed(str(exc), field_errors={"history": [str(exc)]}) from None
-    future, cursor = [], period_bounds(PeriodKind.MONTH, last)[1] + dt.timedelta(days=1)
-    for _ in range(horizon):
-        future.append(cursor)
-        cursor = period_bounds(PeriodKind.MONTH, cursor)[1] + dt.timedelta(days=1)
-    return StatisticalForecast(
-        months=months, won=won, ahead=future, mean=[float(v) for v in ahead.mean],
-        lower=[float(v) for v in ahead.lower], upper=[float(v) for v in ahead.upper], level=level,
-        mae=test.mae if test else None, smape=test.smape if test else None,
-    )
+    result = ([float(v) for v in ahead.mean], [float(v) for v in ahead.lower], [float(v) for v in ahead.upper],
+              test.mae if test else None, test.smape if test else None)
+    cache.set(key, result, FIT_CACHE_SECONDS)
+    return result
 
 
 def forecast_adjust(*, actor: User, period: str, day: dt.date, category: str, amount: Decimal | str,

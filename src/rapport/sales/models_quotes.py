@@ -79,6 +79,8 @@ class Quote(OwnedModel):
             models.Index(fields=["opportunity", "-revision"], name="quote_opportunity"),
             models.Index(fields=["sent_at"], name="quote_sent"),
             models.Index(fields=["status", "valid_until"], name="quote_status_valid"),
+            # The quote list: newest first, a page at a time (keyset on created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="quote_created"),
         ]
 
     def __str__(self) -> str:

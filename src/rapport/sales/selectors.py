@@ -31,8 +31,9 @@ LIST_COLUMNS = (*CARD_COLUMNS, "next_step", "created_at")
 
 
 def opportunity_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet[Opportunity]:
-    """Opportunities the actor may see, filtered by status, stage, pipeline, owner (id or ``me``),
-    account, expected close range (``close_from``/``close_to``) and a name search ``q``."""
+    """Opportunities the actor may see, filtered by status, stage, pipeline, owner (id, ``me`` or
+    ``team``: the actor's team and the teams they manage), account, expected close range
+    (``close_from``/``close_to``) and a name search ``q``."""
     permissions.require_model_perm(actor, Opportunity, "view")
     qs = permissions.readable(actor, Opportunity.objects.all())
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
@@ -45,7 +46,11 @@ def opportunity_list(*, actor: User, filters: dict[str, Any] | None = None) -> Q
             qs = qs.filter(**{f"{key}_id": _int(filters[key], key)})
     if "owner" in filters:
         owner = filters["owner"]
-        qs = qs.filter(owner_id=actor.pk if owner == "me" else _int(owner, "owner"))
+        if owner == "team":
+            teams = {*permissions.managed_team_ids(actor), *([actor.team_id] if actor.team_id else [])}
+            qs = qs.filter(team_id__in=teams) if teams else qs.filter(owner_id=actor.pk)
+        else:
+            qs = qs.filter(owner_id=actor.pk if owner == "me" else _int(owner, "owner"))
     if "close_from" in filters:
         qs = qs.filter(expected_close_date__gte=_date(filters["close_from"], "close_from"))
     if "close_to" in filters:
@@ -145,27 +150,41 @@ class Column:
     weighted: Decimal
 
 
-def _cards(actor: User, stage: Stage) -> QuerySet[Opportunity]:
-    return permissions.readable(actor, Opportunity.objects.filter(stage=stage)).only(*CARD_COLUMNS)
+# What may narrow a board (the column and the pipeline come from the board itself).
+BOARD_FILTERS = ("owner", "close_from", "close_to", "q")
 
 
-def board_column_page(*, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE) -> Page[Opportunity]:
-    """One page of a column's cards, newest change first."""
+def _board_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (filters or {}).items() if k in BOARD_FILTERS}
+
+
+def _cards(actor: User, stage: Stage, filters: dict[str, Any] | None = None) -> QuerySet[Opportunity]:
+    return opportunity_list(actor=actor, filters=_board_filters(filters)).filter(stage=stage).only(*CARD_COLUMNS)
+
+
+def board_column_page(
+    *, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None
+) -> Page[Opportunity]:
+    """One page of a column's cards, newest change first, narrowed by ``BOARD_FILTERS``."""
     permissions.require_model_perm(actor, Opportunity, "view")
-    qs = _cards(actor, stage).select_related("account").only(*CARD_COLUMNS, "account__name")
+    qs = _cards(actor, stage, filters).select_related("account", "owner").only(
+        *CARD_COLUMNS, "next_step", "account__name", "owner__username", "owner__first_name", "owner__last_name")
     return keyset_page(qs, ordering=BOARD_ORDER, cursor=cursor, limit=limit)
 
 
-def board_columns(*, actor: User, pipeline: Pipeline, limit: int = BOARD_PAGE) -> list[Column]:
+def board_columns(
+    *, actor: User, pipeline: Pipeline, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None
+) -> list[Column]:
     """Every active stage of ``pipeline`` with its first page and its figures (in the deals' own
-    currencies added up as numbers: the board is a work view; the forecast converts)."""
+    currencies added up as numbers: the board is a work view; the forecast converts). The
+    figures count the same deals as the cards: those the actor may see, narrowed by ``filters``."""
     permissions.require_model_perm(actor, Opportunity, "view")
     stages = list(pipeline.stages.filter(is_active=True).order_by("position"))
     weighted = ExpressionWrapper(F("amount") * F("probability") / 100,
                                  output_field=DecimalField(max_digits=24, decimal_places=4))
     figures = {
         row["stage_id"]: row
-        for row in permissions.readable(actor, Opportunity.objects.filter(pipeline=pipeline))
+        for row in opportunity_list(actor=actor, filters=_board_filters(filters)).filter(pipeline=pipeline)
         .order_by()
         .values("stage_id")
         .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(weighted))
@@ -174,7 +193,7 @@ def board_columns(*, actor: User, pipeline: Pipeline, limit: int = BOARD_PAGE) -
     for stage in stages:
         row = figures.get(stage.pk, {})
         columns.append(Column(
-            stage=stage, page=board_column_page(actor=actor, stage=stage, cursor=None, limit=limit),
+            stage=stage, page=board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters),
             count=row.get("n", 0), total=row.get("total") or Decimal(0), weighted=row.get("weighted") or Decimal(0),
         ))
     return columns

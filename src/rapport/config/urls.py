@@ -25,6 +25,8 @@ urlpatterns = [
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.sales.urls_leads")),
     path("", include("rapport.sales.urls_deals")),
+    path("", include("rapport.sales.urls_quotes")),
+    path("", include("rapport.sales.urls_forecast")),
     path("", include("rapport.insights.urls")),
 ]
 

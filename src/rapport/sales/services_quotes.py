@@ -212,8 +212,9 @@ def acceptance_token(quote: Quote) -> str:
 
 
 def acceptance_url(quote: Quote) -> str:
-    # The public API page for now; the HTML review page (views_quotes) is not built yet.
-    return f"{settings.RAPPORT_BASE_URL}/api/v1/public/quotes/{acceptance_token(quote)}"
+    """The customer's page (``/q/<token>/``, ``views_quotes.quote_public_view``); the same token
+    also works on the public API (``/api/v1/public/quotes/<token>``)."""
+    return f"{settings.RAPPORT_BASE_URL}/q/{acceptance_token(quote)}/"
 
 
 def quote_from_token(token: str) -> Quote:

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from rapport.activities.services import interaction_record
 from rapport.commerce import services_catalogue as catalogue
-from rapport.commerce.services import LineSpec, invoice_create, order_cancel, order_create_from_lines, subscription_create
+from rapport.commerce.services import (
+    LineSpec,
+    invoice_create,
+    order_cancel,
+    order_create_from_lines,
+    subscription_create,
+)
 from rapport.core.errors import PermissionDenied, ValidationFailed
 from rapport.parties.services import account_create
 from rapport.sales.metrics import metrics_dashboard
@@ -133,7 +139,7 @@ def test_calls_leads_and_proposals(rep, teammate, other_rep, customer, stages, s
     t = board.total
     assert (t["sales_calls"], t["new_leads"], t["open_leads"], t["proposals"]) == (3, 2, 2, 1)
     assert t["calls_per_lead"] == 1.5
-    assert dict((u.username, row["sales_calls"]) for u, row in board.reps) == {"rep": 3, "teammate": 0}
+    assert {u.username: row["sales_calls"] for u, row in board.reps} == {"rep": 3, "teammate": 0}
     other = metrics_dashboard(actor=other_rep, period=_month(), scope=ALL, trend=False).total
     assert (other["sales_calls"], other["new_leads"], other["proposals"], other["calls_per_lead"]) == (0, 0, 0, None)
 

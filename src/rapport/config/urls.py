@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("rapport.activities.urls")),
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.sales.urls_leads")),
+    path("", include("rapport.sales.urls_metrics")),
     path("", include("rapport.insights.urls")),
 ]
 

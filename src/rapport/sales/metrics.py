@@ -13,12 +13,14 @@ change against the previous period; all others do.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from rapport.commerce.pricing import company_currency
 from rapport.core import permissions
+from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.sales.metrics_activity import OPEN_LEAD_STATUSES, activity_figures
 from rapport.sales.metrics_customers import new_customers, prospective_customers, retained_customers
@@ -68,7 +70,7 @@ TREND_PERIODS = 12
 
 
 def _blank() -> dict[str, Any]:
-    return {key: None for key in DEFINITIONS}
+    return dict.fromkeys(DEFINITIONS)
 
 
 def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, dict[str, Any]]:
@@ -182,6 +184,35 @@ def _zero_row() -> dict[str, Any]:
     return row
 
 
+def _id(raw: Any, name: str, actor: User) -> int | None:
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    if name == "rep" and text == "me":
+        return actor.pk
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(f"{name} must be an id, got {text[:20]!r}.", field_errors={name: ["An id."]})
+    return int(text)
+
+
+def metrics_request(actor: User, params: Mapping[str, Any]) -> tuple[Period, Scope, Pipeline | None]:
+    """The period, scope and pipeline that a page, CSV or API query string asks for, checked:
+    ``period`` (month|quarter|year|custom), ``day`` or ``start``/``end``, ``rep`` (id or ``me``),
+    ``team``, ``pipeline``. Anything malformed is a ``ValidationFailed`` naming the parameter."""
+    permissions.require_model_perm(actor, Opportunity, "view")
+    period = period_resolve(str(params.get("period") or "month")[:10], day=params.get("day") or None,
+                            start=params.get("start") or None, end=params.get("end") or None)
+    scope = scope_check(actor, owner_id=_id(params.get("rep"), "rep", actor),
+                        team_id=_id(params.get("team"), "team", actor))
+    pipeline_id = _id(params.get("pipeline"), "pipeline", actor)
+    pipeline = None
+    if pipeline_id is not None:
+        pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+        if pipeline is None:
+            raise ValidationFailed(f"There is no pipeline {pipeline_id}.", field_errors={"pipeline": ["No such one."]})
+    return period, scope, pipeline
+
+
 # --- the first part's API, kept for its callers ---------------------------------------------------
 
 
@@ -215,4 +246,5 @@ def sales_metrics(*, actor: User, period: str, day: dt.date) -> SalesMetrics:
                         proposals=activity.get("proposals", 0))
 
 
-__all__ = ["DEFINITIONS", "OPEN_LEAD_STATUSES", "Dashboard", "SalesMetrics", "metrics_dashboard", "sales_metrics"]
+__all__ = ["DEFINITIONS", "OPEN_LEAD_STATUSES", "Dashboard", "SalesMetrics", "metrics_dashboard", "metrics_request",
+           "sales_metrics"]

@@ -54,7 +54,7 @@ def _count_distinct_accounts(querysets: list[QuerySet[Any]], by_owner: bool) -> 
         cursor.execute(f"SELECT {head}COUNT(DISTINCT u.account_id) FROM ({union}) u{tail}", params)  # noqa: S608
         rows = cursor.fetchall()
     if by_owner:
-        return {owner: n for owner, n in rows}
+        return dict(rows)
     return {TOTAL: rows[0][0] if rows else 0}
 
 

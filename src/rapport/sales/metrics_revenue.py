@@ -53,8 +53,9 @@ def recurring_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bo
     rates = RateTable([g["currency"] for g in groups], period.end)
     monthly: dict[Any, Decimal] = defaultdict(Decimal)
     for g in groups:
+        months = BILLING_PERIOD_MONTHS[g["billing_period"]]
         monthly[g["owner_id"] if by_owner else TOTAL] += (
-            (g["total"] or Decimal(0)) * rates.rate(g["currency"], period.end) / BILLING_PERIOD_MONTHS[g["billing_period"]]
+            (g["total"] or Decimal(0)) * rates.rate(g["currency"], period.end) / months
         )
     if not by_owner:
         monthly[TOTAL] += 0

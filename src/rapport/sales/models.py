@@ -190,6 +190,10 @@ class Opportunity(OwnedModel):
             models.Index(fields=["status", "expected_close_date"], name="opportunity_status_close"),
             models.Index(fields=["account", "status"], name="opportunity_account_status"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
+            # Metrics: the stage funnel reads the deals created in a period; "bought before?"
+            # probes an account's won deals by close date.
+            models.Index(fields=["created_at"], name="opportunity_created"),
+            models.Index(fields=["account", "status", "closed_at"], name="opportunity_account_closed"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_non_negative"),

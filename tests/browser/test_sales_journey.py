@@ -8,7 +8,6 @@ shipped and invoiced; and the dashboard's new-revenue figure grows by exactly th
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import importlib
 import re
@@ -16,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps as django_apps
+from django.utils import timezone
 from tests.browser.conftest import browser, login, page  # noqa: F401 - the browser fixtures live there
 from tests.conftest import PASSWORD
 from tests.sales.conftest import smtp_inbox  # noqa: F401 - the real SMTP server lives there
@@ -38,10 +38,10 @@ def _default_pipeline() -> Pipeline:
     return Pipeline.objects.get(is_default=True)
 
 
-def _new_revenue(page, base: str) -> Decimal:
+def _new_revenue(tab, base: str) -> Decimal:
     """The "New revenue" tile of this month's dashboard, read as a number."""
-    page.goto(f"{base}/sales/metrics/?period=month")
-    text = page.inner_text("#kpi-new_revenue .num")
+    tab.goto(f"{base}/sales/metrics/?period=month")
+    text = tab.inner_text("#kpi-new_revenue .num")
     return Decimal(re.sub(r"[^\d.\-]", "", text) or "0")
 
 
@@ -146,5 +146,5 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     assert deal.stage == stage["Customer billed"]
 
     # 7. this month's new revenue grew by exactly the invoice's net amount
-    assert invoice.issue_date.replace(day=1) == dt.date.today().replace(day=1)
+    assert invoice.issue_date.replace(day=1) == timezone.localdate().replace(day=1)
     assert _new_revenue(page, live_server.url) - before == Decimal("1000")

@@ -67,6 +67,8 @@ class Interaction(PartyLinkedModel):
             models.Index(fields=["contact", "-occurred_at", "-id"], name="interaction_contact_time"),
             models.Index(fields=["account", "-occurred_at", "-id"], name="interaction_account_time"),
             models.Index(fields=["related_type", "related_id"], name="interaction_related"),
+            # Sales metrics count calls per channel and period.
+            models.Index(fields=["channel", "occurred_at"], name="interaction_channel_time"),
         ]
 
     def __str__(self) -> str:

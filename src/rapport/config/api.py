@@ -13,6 +13,7 @@ from rapport.parties.api_imports import router as imports_router
 from rapport.sales.api import router as sales_router
 from rapport.sales.api_forecast import router as forecast_router
 from rapport.sales.api_leads import router as leads_router
+from rapport.sales.api_metrics import router as metrics_router
 from rapport.sales.api_quotes import router as quotes_router
 
 api = NinjaAPI(
@@ -40,4 +41,5 @@ api.add_router("/", leads_router)
 api.add_router("/", sales_router)
 api.add_router("/", quotes_router)
 api.add_router("/", forecast_router)
+api.add_router("/", metrics_router)
 api.add_router("/", olap_router)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("rapport.sales.urls_deals")),
     path("", include("rapport.sales.urls_quotes")),
     path("", include("rapport.sales.urls_forecast")),
+    path("", include("rapport.sales.urls_metrics")),
     path("", include("rapport.insights.urls")),
 ]
 

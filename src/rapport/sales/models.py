@@ -194,6 +194,10 @@ class Opportunity(OwnedModel):
             # actor may see by owner/team) read from this index alone instead of every deal's row.
             models.Index(fields=["pipeline", "stage", "owner", "team", "amount", "probability"],
                          name="opportunity_board_figures"),
+            # Metrics: the stage funnel reads the deals created in a period; "bought before?"
+            # probes an account's won deals by close date.
+            models.Index(fields=["created_at"], name="opportunity_created"),
+            models.Index(fields=["account", "status", "closed_at"], name="opportunity_account_closed"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_non_negative"),

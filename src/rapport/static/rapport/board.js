@@ -106,6 +106,15 @@
     refocus();
   }
 
+  // A pipeline has more columns than a screen is wide: near the board's left or right edge a
+  // dragged card scrolls the board, so any column can be reached in one drag.
+  const EDGE = 60;
+  function edgeScroll(x) {
+    const box = board.getBoundingClientRect();
+    if (x < box.left + EDGE) board.scrollLeft -= 24;
+    else if (x > box.right - EDGE) board.scrollLeft += 24;
+  }
+
   document.addEventListener("dragstart", (event) => {
     const card = event.target.closest && event.target.closest(".deal-card[draggable=true]");
     if (!card) return;
@@ -124,6 +133,7 @@
     if (!column || !dragged) return;
     event.preventDefault();  // allows the drop
     event.dataTransfer.dropEffect = "move";
+    edgeScroll(event.clientX);
     board.querySelectorAll(".drop-here").forEach((col) => { if (col !== column) col.classList.remove("drop-here"); });
     column.classList.add("drop-here");
   });

@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Rapport --------------------------------------------------------------------------------
 RAPPORT_DEFAULT_PHONE_REGION = env_str("RAPPORT_DEFAULT_PHONE_REGION", "US")
 RAPPORT_COMPANY_CURRENCY = env_str("RAPPORT_COMPANY_CURRENCY", "USD")
+# The seller's name on quotes, the customer's acceptance page and quote emails.
+RAPPORT_COMPANY_NAME = env_str("RAPPORT_COMPANY_NAME", "Rapport")
 # The analytical warehouse (insights/warehouse.py): one DuckDB file, rebuilt by a job.
 RAPPORT_WAREHOUSE_PATH = Path(env_str("RAPPORT_WAREHOUSE_PATH", str(DATA_DIR / "warehouse.duckdb")))
 RAPPORT_IMPORT_DIR = DATA_DIR / "imports"

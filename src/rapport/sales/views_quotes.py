@@ -268,7 +268,7 @@ def quote_send_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _seller_name() -> str:
-    return str(getattr(settings, "RAPPORT_COMPANY_NAME", "") or "Rapport")
+    return str(settings.RAPPORT_COMPANY_NAME or "Rapport")
 
 
 # --- the customer's page ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0005_forecasts'),
+        ('sales', '0006_metrics_indexes'),
     ]
 
     operations = [

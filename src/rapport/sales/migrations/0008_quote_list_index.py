@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("sales", "0005_forecasts"),
+        ("sales", "0007_opportunity_board_figures"),
     ]
 
     operations = [

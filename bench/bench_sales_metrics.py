@@ -100,6 +100,11 @@ def insert_select(model, given: dict[str, str], source: str) -> None:  # type: i
                        .replace(" % ", " %% "), params)
 
 
+def _hash(i: str) -> str:
+    """A well-spread pseudo-random integer of ``i`` (Knuth's multiplicative hash, 32 bits)."""
+    return f"((({i}) * 2654435761) % 4294967296)"
+
+
 def _currency(i: str) -> str:
     return f"CASE {i} % 4 WHEN 0 THEN 'EUR' WHEN 1 THEN 'GBP' ELSE 'USD' END"
 
@@ -162,7 +167,7 @@ def generate(*, opportunities: int, orders: int, calls: int) -> dict[str, int]:
     open_case = " ".join(f"WHEN {k} THEN {pk}" for k, pk in enumerate(open_ids))
     insert_series(sql, Opportunity, opportunities, {
         "id": "s.i", "name": "'Deal ' || s.i",
-        "account_id": f"1 + (s.i * s.i * 17 + s.i * 3) % {n_accounts + prospects}",
+        "account_id": f"1 + {_hash('s.i')} % {n_accounts + prospects}",
         "pipeline_id": str(pipeline.pk),
         "stage_id": f"CASE WHEN {is_open} THEN CASE s.i % {len(open_ids)} {open_case} END "
                     f"WHEN s.i % 10 < 5 THEN {won_stage.pk} ELSE {lost_stage.pk} END",
@@ -182,7 +187,7 @@ def generate(*, opportunities: int, orders: int, calls: int) -> dict[str, int]:
     net = "(100 + s.i % 900)"
     insert_series(sql, Order, orders, {
         "id": "s.i", "number": "'SO-' || s.i",
-        "account_id": f"1 + (s.i * s.i * 31 + s.i * 7) % (1 + s.i * {n_accounts} / {orders})",
+        "account_id": f"1 + {_hash('s.i + 7')} % (1 + s.i * {n_accounts} / {orders})",
         "currency": _currency("s.i"), "order_date": sql.day(order_day),
         "status": "CASE WHEN s.i % 50 = 0 THEN 'cancelled' ELSE 'completed' END",
         "subtotal": net, "tax_total": f"{net} * 0.21", "total": f"{net} * 1.21",

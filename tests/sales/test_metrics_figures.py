@@ -20,7 +20,12 @@ from rapport.commerce.services import (
 from rapport.core.errors import PermissionDenied, ValidationFailed
 from rapport.parties.services import account_create
 from rapport.sales.metrics import metrics_dashboard
-from rapport.sales.metrics_customers import new_customers, prospective_customers, retained_customers
+from rapport.sales.metrics_customers import (
+    new_customers,
+    new_customers_series,
+    prospective_customers,
+    retained_customers,
+)
 from rapport.sales.metrics_deals import TOTAL, stage_conversion
 from rapport.sales.metrics_revenue import new_revenue, recurring_revenue
 from rapport.sales.metrics_scope import Scope, period_resolve, scope_check
@@ -97,6 +102,13 @@ def test_new_retained_and_prospective_customers(rep, teammate, other_rep, shop, 
     assert new_customers(actor=rep, scope=ALL, period=month, by_owner=True) == {rep.pk: 1, teammate.pk: 1}
     assert new_customers(actor=rep, scope=Scope(owner_id=teammate.pk), period=month) == {TOTAL: 1}
     assert new_customers(actor=rep, scope=ALL, period=last) == {TOTAL: 2}  # A and F were new last month
+    # The dashboard's one-query series agrees with the per-period definition, scoped or not.
+    for actor, scope in ((rep, ALL), (rep, Scope(owner_id=teammate.pk)), (rep, Scope(owner_id=rep.pk)),
+                         (other_rep, ALL)):
+        periods = month.back(3)
+        assert new_customers_series(actor=actor, scope=scope, periods=periods) == [
+            new_customers(actor=actor, scope=scope, period=p)[TOTAL] for p in periods]
+    assert new_customers_series(actor=rep, scope=ALL, periods=month.back(3)) == [0, 2, 2]
     retained = retained_customers(actor=rep, scope=ALL, period=month)[TOTAL]
     assert retained == {"previous_customers": 2, "retained_customers": 1, "retention_rate": 0.5}
     assert prospective_customers(actor=rep, scope=ALL) == {TOTAL: 1}

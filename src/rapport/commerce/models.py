@@ -267,6 +267,10 @@ class Order(OwnedModel):
             models.Index(fields=["-order_date", "-id"], name="order_date"),
             models.Index(fields=["account", "-order_date", "-id"], name="order_account_date"),
             models.Index(fields=["owner", "-order_date", "-id"], name="order_owner_date"),
+            # Sales metrics ask "did this account buy before that day?" once per candidate order;
+            # only purchases count, and the partial index answers from its first entry.
+            models.Index(fields=["account", "order_date"], name="order_account_purchase",
+                         condition=~Q(status="cancelled")),
         ]
 
     def __str__(self) -> str:

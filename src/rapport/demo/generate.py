@@ -32,6 +32,7 @@ from rapport.demo.contacts import (
     contacts_generate,
 )
 from rapport.demo.leads import leads_generate, leads_reset
+from rapport.demo.opportunities import opportunities_generate, opportunities_reset
 from rapport.demo.people import build_pools
 from rapport.demo.timeline import (
     INTERACTION_TABLE,
@@ -61,6 +62,7 @@ class DemoOptions:
     interactions: int = 100_000
     orders: int = 150
     leads: int = 300
+    opportunities: int = 400
     seed: int = 42
     reset: bool = False
     fast: bool = False
@@ -91,19 +93,22 @@ class DemoSummary:
     vendor: str
     fast: bool
     leads: int = 0
+    opportunities: int = 0
 
     def line(self) -> str:
         return (
             f"Demo data on {self.vendor}: {self.accounts:,} accounts, {self.contacts:,} contacts, "
             f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks, {self.orders:,} orders, "
-            f"{self.leads:,} leads in {self.seconds:.1f} s{' (fast path)' if self.fast else ''}."
+            f"{self.leads:,} leads, {self.opportunities:,} opportunities in {self.seconds:.1f} s"
+            f"{' (fast path)' if self.fast else ''}."
         )
 
 
 def demo_reset() -> None:
     """Delete every party and timeline row (and, through cascades, rows of upper apps on them).
 
-    Commerce rows go first: orders and invoices protect their accounts from deletion."""
+    Deals and commerce rows go first: they protect their accounts from deletion."""
+    opportunities_reset()
     leads_reset()
     commerce_reset()
     models = [Interaction, Note, Task, Attachment, AccountMembership, Address, ContactEmail, ContactPhone,
@@ -198,6 +203,8 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         # After the sequences are reset: the services insert with ordinary ids.
         orders = commerce_generate(seed=options.seed, today=_day(options.today), orders=options.orders)
         leads = leads_generate(seed=options.seed, count=options.leads) if options.leads else 0
+        deals = (opportunities_generate(seed=options.seed, today=_day(options.today), count=options.opportunities)
+                 if options.opportunities else 0)
         analyze(list(dict.fromkeys([*(t.model for t in ALL_TABLES), Tag])))
     return DemoSummary(
         accounts=options.accounts,
@@ -208,6 +215,7 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         orders=orders,
         seconds=time.perf_counter() - started,
         leads=leads,
+        opportunities=deals,
         vendor=connection.vendor,
         fast=fast,
     )

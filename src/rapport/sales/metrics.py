@@ -23,7 +23,12 @@ from rapport.core import permissions
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.sales.metrics_activity import OPEN_LEAD_STATUSES, activity_figures
-from rapport.sales.metrics_customers import new_customers, prospective_customers, retained_customers
+from rapport.sales.metrics_customers import (
+    new_customers,
+    new_customers_series,
+    prospective_customers,
+    retained_customers,
+)
 from rapport.sales.metrics_deals import TOTAL, StageStep, deal_figures, stage_conversion
 from rapport.sales.metrics_revenue import new_revenue, recurring_revenue
 from rapport.sales.metrics_scope import Period, Scope, period_resolve, reps_in, scope_check
@@ -73,7 +78,8 @@ def _blank() -> dict[str, Any]:
     return dict.fromkeys(DEFINITIONS)
 
 
-def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, dict[str, Any]]:
+def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
+                new_customers_known: int | None = None, snapshots: bool = True) -> dict[Any, dict[str, Any]]:
     """Every figure of ``DEFINITIONS`` per owner (``by_owner``) or under ``TOTAL``.
 
     Per owner, customers are the owner's (a customer two reps sold to counts for both), so the
@@ -88,10 +94,12 @@ def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = F
     for part in parts:
         for key, values in part.items():
             out.setdefault(key, _blank()).update(values)
+    fresh = ({TOTAL: new_customers_known} if new_customers_known is not None and not by_owner
+             else new_customers(actor=actor, scope=scope, period=period, by_owner=by_owner))
     for name, values in (("new_revenue", new_revenue(actor=actor, scope=scope, period=period, by_owner=by_owner)),
-                         ("new_customers", new_customers(actor=actor, scope=scope, period=period, by_owner=by_owner)),
-                         ("prospective_customers", prospective_customers(actor=actor, scope=scope,
-                                                                         by_owner=by_owner))):
+                         ("new_customers", fresh),
+                         ("prospective_customers", prospective_customers(actor=actor, scope=scope, by_owner=by_owner)
+                          if snapshots else {})):
         for key, value in values.items():
             out.setdefault(key, _blank())[name] = value
     zero_when_absent = {k for k, v in DEFINITIONS.items() if v[2] in ("count", "money")}
@@ -133,12 +141,11 @@ class Dashboard:
 
 
 def _trend_values(actor: User, scope: Scope, period: Period) -> dict[str, Any]:
-    deals = deal_figures(actor=actor, scope=scope, period=period)[TOTAL]
+    deals = deal_figures(actor=actor, scope=scope, period=period, with_open=False)[TOTAL]
     return {
         "new_revenue": new_revenue(actor=actor, scope=scope, period=period)[TOTAL],
         "won_amount": deals["won_amount"],
         "win_rate": deals["win_rate"],
-        "new_customers": new_customers(actor=actor, scope=scope, period=period)[TOTAL],
     }
 
 
@@ -148,8 +155,12 @@ def metrics_dashboard(*, actor: User, period: Period, scope: Scope, pipeline: Pi
     stage funnel of ``pipeline`` (default: the default pipeline) and the trend of the last 12 periods."""
     permissions.require_model_perm(actor, Opportunity, "view")
     previous = period.previous()
-    total = figures_for(actor=actor, scope=scope, period=period)[TOTAL]
-    before = figures_for(actor=actor, scope=scope, period=previous)[TOTAL]
+    periods = period.back(TREND_PERIODS if trend else 2)
+    # New customers of every period in one query (one probe per account, not per purchase).
+    fresh = new_customers_series(actor=actor, scope=scope, periods=periods)
+    total = figures_for(actor=actor, scope=scope, period=period, new_customers_known=fresh[-1])[TOTAL]
+    before = figures_for(actor=actor, scope=scope, period=previous, new_customers_known=fresh[-2],
+                         snapshots=False)[TOTAL]  # snapshots of now are the same in both: not again
     board = Dashboard(period=period, previous=previous, scope=scope, currency=company_currency(), total=total,
                       before=before)
     if per_rep:
@@ -162,13 +173,13 @@ def metrics_dashboard(*, actor: User, period: Period, scope: Scope, pipeline: Pi
         board.stages = stage_conversion(actor=actor, scope=scope, period=period, pipeline=board.pipeline)
     if trend:
         points = []
-        for p in period.back(TREND_PERIODS):
+        for p, customers in zip(periods, fresh, strict=True):
             if p == period:
                 values = {k: total[k] for k in TREND}
             elif p == previous:
                 values = {k: before[k] for k in TREND}
             else:
-                values = _trend_values(actor, scope, p)
+                values = {**_trend_values(actor, scope, p), "new_customers": customers}
             points.append(TrendPoint(period=p, values=values))
         board.trend = points
     return board

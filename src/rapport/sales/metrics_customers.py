@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models.functions import TruncDate
 
 from rapport.commerce.choices import OrderStatus
 from rapport.commerce.models import Order
@@ -66,6 +67,57 @@ def new_customers(*, actor: User, scope: Scope, period: Period, by_owner: bool =
                                                     closed_at__lt=after), scope)
     fresh = [qs.filter(~before_order, ~before_deal) for qs in (orders, deals)]
     return _count_distinct_accounts(fresh, by_owner)
+
+
+def _purchases(actor: User | None, scope: Scope, start: Period, end: Period) -> tuple[str, list[Any]]:
+    """SQL of ``(account_id, d)``: every purchase from ``start``'s first to ``end``'s last day, in
+    scope for ``actor`` (``None``: everyone's, unscoped)."""
+    first, _ = start.dt_range()
+    _, after = end.dt_range()
+    orders = _orders().filter(order_date__range=(start.start, end.end))
+    deals = Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=first, closed_at__lt=after)
+    if actor is not None:
+        orders, deals = owned(actor, orders, scope), owned(actor, deals, scope)
+    parts, params = [], []
+    for qs in (orders.annotate(d=F("order_date")), deals.annotate(d=TruncDate("closed_at"))):
+        sql, p = qs.values("account_id", "d").order_by().query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) q{len(parts)}")
+        params.extend(p)
+    return " UNION ALL ".join(parts), params
+
+
+def new_customers_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[int]:
+    """New customers of each of ``periods`` (consecutive, oldest first) in one query.
+
+    Same definition as :func:`new_customers`, computed per account instead of per purchase: the
+    account's first purchase in the window (by anyone) must be its first ever (no purchase before
+    the window) and fall in a period where the account also bought in scope. So each account is
+    probed once for the whole window, not once per purchase per period."""
+    window_start, _ = periods[0].dt_range()
+    everyone, p_all = _purchases(None, scope, periods[0], periods[-1])
+    scoped, p_scoped = _purchases(actor, scope, periods[0], periods[-1])
+    cases, p_case = [], []
+    for index, period in enumerate(periods):
+        cases.append(f"WHEN {{col}} BETWEEN %s AND %s THEN {index}")
+        p_case.extend([period.start, period.end])
+    bucket = "CASE " + " ".join(cases) + " END"
+    order_t, deal_t = Order._meta.db_table, Opportunity._meta.db_table
+    sql = (
+        f"SELECT b, COUNT(*) FROM (SELECT DISTINCT f.account_id, {bucket.format(col='f.first')} AS b "
+        f"FROM (SELECT a.account_id, MIN(a.d) AS first FROM ({everyone}) a GROUP BY a.account_id) f "
+        f"JOIN ({scoped}) s ON s.account_id = f.account_id "
+        f"AND {bucket.format(col='s.d')} = {bucket.format(col='f.first')} "
+        f'WHERE NOT EXISTS (SELECT 1 FROM "{order_t}" o WHERE o.account_id = f.account_id '
+        f"AND o.order_date < %s AND NOT (o.status = %s)) "
+        f'AND NOT EXISTS (SELECT 1 FROM "{deal_t}" w WHERE w.account_id = f.account_id '
+        f"AND w.status = %s AND w.closed_at < %s)) n GROUP BY b"
+    )
+    params = [*p_case, *p_all, *p_scoped, *p_case, *p_case, periods[0].start, OrderStatus.CANCELLED,
+              OpportunityStatus.WON, window_start]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # noqa: S608 - only table names and the ORM's own SQL are interpolated
+        counts = dict(cursor.fetchall())
+    return [counts.get(i, 0) for i in range(len(periods))]
 
 
 def retained_customers(*, actor: User, scope: Scope, period: Period, by_owner: bool = False

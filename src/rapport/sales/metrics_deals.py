@@ -42,9 +42,11 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value) / 1e6
 
 
-def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, dict[str, Any]]:
+def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
+                 with_open: bool = True) -> dict[Any, dict[str, Any]]:
     """Won, lost, won amount, average deal, cycle days, open deals, win rate and velocity per owner
-    (or the total under ``TOTAL``)."""
+    (or the total under ``TOTAL``). ``with_open=False`` skips counting the open deals (the trend
+    does not need them; velocity is then unknown)."""
     first, after = period.dt_range()
     opps = owned(actor, Opportunity.objects.all(), scope)
     keys = ["owner_id"] if by_owner else []
@@ -70,7 +72,7 @@ def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = 
         if g["won"]:
             row["won_amount"] += rates.convert(g["won_total"], g["currency"], period.end)
             row["cycle_seconds"] += _seconds(g["cycle"])
-    open_rows = grouped(opps.filter(status=OpportunityStatus.OPEN), keys, n=Count("id"))
+    open_rows = grouped(opps.filter(status=OpportunityStatus.OPEN), keys, n=Count("id")) if with_open else []
     for g in open_rows:
         out[_key(g, by_owner)]["open_deals"] = g["n"]
     if not by_owner:

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--interactions", type=int, default=defaults.interactions, help="number of interactions")
         parser.add_argument("--orders", type=int, default=defaults.orders, help="number of orders (with invoices)")
         parser.add_argument("--leads", type=int, default=defaults.leads, help="number of sales leads")
+        parser.add_argument("--opportunities", type=int, default=defaults.opportunities,
+                            help="number of opportunities (with stage history, quotes, and quotas for the reps)")
         parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed (same seed, same data)")
         parser.add_argument("--reset", action="store_true", help="delete existing party and timeline data first")
         parser.add_argument(
@@ -36,13 +38,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name in ("accounts", "contacts", "interactions", "orders", "leads"):
+        for name in ("accounts", "contacts", "interactions", "orders", "leads", "opportunities"):
             if options[name] < 0:
                 self.stderr.write(f"--{name} cannot be negative.")
                 raise SystemExit(2)
         demo_options = DemoOptions(
             accounts=options["accounts"], contacts=options["contacts"], interactions=options["interactions"],
-            orders=options["orders"], leads=options["leads"],
+            orders=options["orders"], leads=options["leads"], opportunities=options["opportunities"],
             seed=options["seed"], reset=options["reset"], fast=options["fast"], today=options["today"],
         )
         console = Console(file=self.stdout._out, highlight=False)

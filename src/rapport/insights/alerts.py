@@ -40,7 +40,7 @@ from rapport.activities.choices import Priority
 from rapport.activities.services import task_create_for_job, task_update
 from rapport.core import permissions
 from rapport.core.audit import audit_created, audit_record
-from rapport.core.errors import NotFound, PermissionDenied, ValidationFailed
+from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from rapport.core.models import User
 from rapport.core.versioning import versioned_save
 from rapport.insights.choices import AlertStatus, AlertTrigger, SuggestedAction
@@ -260,11 +260,15 @@ def alert_outcome_set(*, actor: User, alert: ChurnAlert, status: str, expected_v
     if alert.status != AlertStatus.OPEN:
         raise ValidationFailed(f"This alert was already decided ({alert.get_status_display().lower()}).",
                                field_errors={"status": ["Already decided."]})
-    before = alert.status
+    before = (alert.status, alert.outcome_at, alert.decided_by, alert.note)
     alert.status, alert.outcome_at, alert.decided_by = status, timezone.now(), actor
     alert.note = (note or "").strip()[:500]
-    versioned_save(alert, expected_version=expected_version, fields=("status", "outcome_at", "decided_by", "note"))
-    audit_record(actor=actor, action="update", instance=alert, changes={"status": [before, status]})
+    try:
+        versioned_save(alert, expected_version=expected_version, fields=("status", "outcome_at", "decided_by", "note"))
+    except Conflict:
+        alert.status, alert.outcome_at, alert.decided_by, alert.note = before  # the caller's copy stays as stored
+        raise
+    audit_record(actor=actor, action="update", instance=alert, changes={"status": [before[0], status]})
     if alert.task_id and alert.task.done_at is None:  # type: ignore[union-attr]
         # A manager deciding a rep's alert may not be allowed to change the rep's task: the
         # outcome still counts; the task stays for its assignee to close.

@@ -15,6 +15,7 @@ from rapport.insights.alerts import alert_outcome_set, alerts_raise, save_rate, 
 from rapport.insights.models import ChurnAlert, ScoringSettings
 from rapport.parties.services import account_create
 
+
 @pytest.fixture
 def cfg(db):
     return ScoringSettings.load()  # threshold 0.7, jump 0.25

@@ -72,7 +72,8 @@ def test_other_teams_rep_sees_nothing_and_cannot_decide(scored, other_rep, clien
     response = _patch(client, alert.pk, {"status": "saved", "version": 1})
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
-    assert client.post(f"/insights/churn/alerts/{alert.pk}/outcome", {"status": "saved", "version": "1"}).status_code == 404
+    outcome = client.post(f"/insights/churn/alerts/{alert.pk}/outcome", {"status": "saved", "version": "1"})
+    assert outcome.status_code == 404
     assert client.get(f"/api/v1/insights/scores/{acme.pk}").status_code == 404
     assert client.get(f"/insights/customers/{acme.pk}/value").status_code == 404
     assert ChurnAlert.objects.get().status == "open"

@@ -11,6 +11,7 @@ rapport createuser USERNAME --role ROLE [--team NAME]    add a user
 rapport resolve FILE.csv --id-column ID --output OUT.csv  cluster the duplicate people in a CSV file
 rapport dedupe [--auto-merge-at P] [--review-at P] [--dry-run]  merge sure duplicate contacts, queue the rest
 rapport warehouse build [--incremental] | info                 build or refresh the DuckDB warehouse
+rapport insights score [--no-alerts]                            score every customer, raise churn alerts
 rapport analytics clv --transactions FILE.csv ... | --summary FILE.csv ... --output OUT.csv  lifetime value
 rapport analytics churn --input FILE.csv --target COLUMN [--score OTHER.csv] --output OUT.csv  churn scores
 rapport <any manage.py command>                          e.g. migrate, shell, check
@@ -25,7 +26,7 @@ import sys
 
 _ALIASES = {"import": "rapport_import", "export": "rapport_export", "createuser": "rapport_createuser",
             "resolve": "rapport_resolve", "dedupe": "rapport_dedupe", "inbound-lead": "rapport_inbound_lead",
-            "warehouse": "rapport_warehouse"}
+            "warehouse": "rapport_warehouse", "insights": "rapport_insights"}
 
 
 def _manage(argv: list[str]) -> None:

@@ -76,3 +76,82 @@ def sales(admin_user, rep, other_rep) -> dict[str, Any]:
 
 
 D = Decimal
+
+
+@pytest.fixture
+def customer_base(admin_user, rep, other_rep) -> dict[str, Any]:
+    """A small simulated customer base, made through the services, dated relative to today:
+
+    - ``active`` (30 accounts of ``rep``): buying for a year at random (exponential gaps, mean 6
+      weeks), the last order at most a month ago;
+    - ``lapsed`` (30 accounts of ``other_rep``): four orders, the last one 5–8 months ago;
+    - ``once`` (10 accounts of ``rep``): one order 2–10 months ago.
+    Seeded, so every run sees the same base.
+    """
+    import random
+
+    rng = random.Random(7)
+    catalogue.tax_rate_set(actor=admin_user, category="standard", rate="0")
+    widget = catalogue.product_create(
+        actor=admin_user, sku="W-1", name="Widget", tax_category="standard", cost_price="6.00"
+    )
+    usd = catalogue.price_book_create(actor=admin_user, name="List USD", currency="USD")
+    catalogue.price_book_entry_set(actor=admin_user, price_book=usd, product=widget, unit_price="10.00")
+    today = dt.datetime.now(dt.UTC).date()
+
+    def buy(actor, account, days_ago: int) -> None:
+        order_create_from_lines(
+            actor=actor, account=account, currency="USD", price_book=usd,
+            order_date=today - dt.timedelta(days=days_ago),
+            lines=[LineSpec(product=widget, quantity=str(rng.randint(2, 12)))],
+        )
+
+    groups: dict[str, list[Any]] = {"active": [], "lapsed": [], "once": []}
+    for i in range(30):
+        account = account_create(actor=rep, data={"name": f"Active {i}", "size": "51-250"})
+        day = 365 - rng.randint(0, 30)
+        while day > 30:
+            buy(rep, account, day)
+            day -= max(3, int(rng.expovariate(1 / 42)))
+        buy(rep, account, rng.randint(1, 30))
+        groups["active"].append(account)
+    for i in range(30):
+        account = account_create(actor=other_rep, data={"name": f"Lapsed {i}", "size": "51-250"})
+        last = rng.randint(150, 240)
+        for k in range(4):
+            buy(other_rep, account, last + k * rng.randint(20, 50))
+        groups["lapsed"].append(account)
+    for i in range(10):
+        account = account_create(actor=rep, data={"name": f"Once {i}", "size": "1-10"})
+        buy(rep, account, rng.randint(60, 300))
+        groups["once"].append(account)
+    return groups
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback; Django sends to it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()

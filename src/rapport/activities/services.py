@@ -257,6 +257,39 @@ def task_create(
 
 
 @transaction.atomic
+def task_create_for_job(
+    *,
+    job: str,
+    title: str,
+    account: Account,
+    assignee: User,
+    notification: str,
+    url: str = "",
+    related: Model | None = None,
+    **fields: Any,
+) -> Task:
+    """A task raised by a background job (no signed-in actor), e.g. a churn alert's retention task.
+
+    There is no permission check: the job decided who should act. The audit event names ``job`` as
+    its context and has no actor; the assignee is notified with ``notification`` (linking to ``url``,
+    default the account's 360° page), as an assignment by a colleague would be.
+    """
+    task = Task(
+        account=account,
+        **_related(related),
+        title=(title or "").strip(),
+        assignee=assignee,
+        created_by=None,
+        **{k: v for k, v in fields.items() if k in _TASK_FIELDS},
+    )
+    _clean(task, "task")
+    task.save()
+    audit_created(task, actor=None, context={"job": job})
+    notification_send(user=assignee, kind=f"{job}_task", message=notification, url=url or _task_url(task))
+    return task
+
+
+@transaction.atomic
 def task_update(*, actor: User, task: Task, data: dict[str, Any], expected_version: int | None) -> Task:
     """Change a task; ``done`` true/false completes or reopens it; a new assignee is notified."""
     permissions.check_write_via(actor, task.party, Task, "change")

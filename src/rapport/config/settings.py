@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
         "kwargs": {"incremental": True},
     },
+    # Customer scores and churn alerts once a day (seconds: the in-process scheduler takes only these).
+    "customers-score": {
+        "task": "rapport.insights.tasks.customers_score_task",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Rapport --------------------------------------------------------------------------------

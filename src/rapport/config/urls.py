@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("rapport.sales.urls_forecast")),
     path("", include("rapport.sales.urls_metrics")),
     path("", include("rapport.insights.urls")),
+    path("", include("rapport.insights.urls_scores")),
 ]
 
 if settings.DEBUG:

@@ -37,6 +37,10 @@ _LEAD_SETUP = ("sales.leadscoringrule", "sales.assignmentrule", "sales.webform")
 # The warehouse aggregates every customer's orders and interactions with no row-level filter,
 # so it goes to those who may see across teams: analysts, managers (and administrators); not reps.
 _WAREHOUSE = ("insights.warehouse",)
+# Stored scores are per customer and shown on the 360° page (row access follows the account);
+# churn alerts are worked by whoever owns the account: reps, agents and their managers decide them.
+_SCORES = ("insights.customerscore",)
+_ALERTS = ("insights.churnalert",)
 
 ROLE_GRANTS: dict[str, dict[str, str]] = {
     Role.SALES_MANAGER: {
@@ -48,7 +52,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_DEALS, "vacd"),
         **dict.fromkeys(_PROCESS, "vacd"),
         **dict.fromkeys(_LEAD_SETUP, "vacd"),
-        **dict.fromkeys(_WAREHOUSE, "v"),
+        **dict.fromkeys(_WAREHOUSE + _SCORES + ("insights.scoringrun",), "v"),
+        **dict.fromkeys(_ALERTS, "vc"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {
@@ -60,6 +65,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         "commerce.invoice": "va",
         **dict.fromkeys(_DEALS, "vacd"),
         **dict.fromkeys(_PROCESS, "v"),
+        **dict.fromkeys(_SCORES, "v"),
+        **dict.fromkeys(_ALERTS, "vc"),
     },
     Role.MARKETER: {
         **dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"),
@@ -67,20 +74,25 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         "commerce.product": "v",
         "sales.lead": "vac",
         **dict.fromkeys(_PROCESS, "v"),
+        **dict.fromkeys(_SCORES, "v"),
     },
     Role.SERVICE_MANAGER: {
         **dict.fromkeys(_ACCOUNTS, "vac"),
         _CONTACT: "vacm",
         **dict.fromkeys(_TIMELINE, "vacd"),
         **dict.fromkeys(_COMMERCE_ALL, "v"),
-        **dict.fromkeys(_WAREHOUSE, "v"),
+        **dict.fromkeys(_WAREHOUSE + _SCORES, "v"),
+        **dict.fromkeys(_ALERTS, "vc"),
     },
     Role.SERVICE_AGENT: {
         **dict.fromkeys(_CUSTOMER_DATA, "vac"),
         **dict.fromkeys(_TIMELINE, "vac"),
         **dict.fromkeys(_COMMERCE_ALL, "v"),
+        **dict.fromkeys(_SCORES, "v"),
+        **dict.fromkeys(_ALERTS, "vc"),
     },
-    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS + _WAREHOUSE, "v")},
+    Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS + _WAREHOUSE + _SCORES
+                                   + ("insights.scoringrun",), "v")},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 

@@ -9,3 +9,13 @@ def warehouse_build_task(incremental: bool = True) -> dict[str, int]:
     with nothing changed rewrites the same rows."""
     result = warehouse_build(incremental=incremental)
     return result.facts
+
+
+@shared_task(name="rapport.insights.tasks.customers_score_task")
+def customers_score_task() -> dict[str, int]:
+    """Score every customer from the warehouse and raise churn alerts (the nightly job). Idempotent:
+    a re-run on the same warehouse stores the same scores and raises no second alert."""
+    from rapport.insights.scoring import customers_score
+
+    result = customers_score()
+    return {"customers": result.customers, "alerts": result.alerts}

@@ -28,6 +28,30 @@ class Tier(models.TextChoices):
     LEAD = "lead", _("Lead")
 
 
+class RfmSegment(models.TextChoices):
+    """The named RFM segments (``rapport.analytics.rfm.SEGMENT_MAP``), as stored on an account."""
+
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+    NEW = "new", _("New")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE_THEM = "cant_lose_them", _("Can't lose them")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class ChurnRisk(models.TextChoices):
+    """Churn-risk band of an account: high at or above the alert threshold, medium from half of it."""
+
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
 class CompanySize(models.TextChoices):
     MICRO = "1-10", _("1–10 employees")
     SMALL = "11-50", _("11–50 employees")

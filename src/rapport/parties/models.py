@@ -27,6 +27,7 @@ from rapport.core.models import OwnedModel
 from rapport.parties.choices import (
     AddressKind,
     Channel,
+    ChurnRisk,
     CompanySize,
     DuplicateSource,
     DuplicateStatus,
@@ -39,6 +40,7 @@ from rapport.parties.choices import (
     LifecycleStage,
     MatchKey,
     PhoneKind,
+    RfmSegment,
     Tier,
 )
 
@@ -80,6 +82,18 @@ class Account(OwnedModel):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="accounts")
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     search_text = models.TextField(blank=True, default="", editable=False)
+    # Scores written by the insights scoring job (``party_scores_set``), kept here so that lists and
+    # segments filter on them without reaching into the layer above. Derived data: no version bump,
+    # no audit event, never edited by hand; "" means not scored (no purchases, or never run).
+    value_segment = models.CharField(
+        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True, default="", editable=False
+    )
+    value_tier = models.CharField(
+        _("value tier"), max_length=10, choices=Tier.choices, blank=True, default="", editable=False
+    )
+    churn_risk = models.CharField(
+        _("churn risk"), max_length=10, choices=ChurnRisk.choices, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("account")
@@ -91,6 +105,10 @@ class Account(OwnedModel):
             models.Index(fields=["domain"], name="account_domain"),
             models.Index(fields=["-updated_at", "-id"], name="account_updated"),
             models.Index(fields=["external_id"], name="account_external_id"),
+            # The score filters of the account list, each with its default order (name, id).
+            models.Index(fields=["value_segment", "name", "id"], name="account_segment_name"),
+            models.Index(fields=["value_tier", "name", "id"], name="account_value_tier_name"),
+            models.Index(fields=["churn_risk", "name", "id"], name="account_churn_risk_name"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from rapport.core import permissions
 from rapport.core.choices import CustomFieldType
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import CustomFieldDefinition, User
-from rapport.parties.choices import CompanySize, Industry, LifecycleStage, Tier
+from rapport.parties.choices import ChurnRisk, CompanySize, Industry, LifecycleStage, RfmSegment, Tier
 from rapport.parties.models import Account, Contact
 from rapport.parties.normalize import email_normalize, looks_like_phone, phone_search_forms
 
@@ -67,6 +67,10 @@ class AccountFilters:
     parent_id: int | None = None
     tag: str = ""
     domain: str = ""
+    # Scores from the insights job (see ``Account.value_segment``); indexed with the name order.
+    value_segment: str = ""
+    value_tier: str = ""
+    churn_risk: str = ""
     custom: tuple[tuple[str, str], ...] = ()
 
 
@@ -137,6 +141,9 @@ def account_filters_from(params: Mapping[str, Any], *, strict: bool = False) -> 
         parent_id=_param_int(params, "parent_id", strict),
         tag=_param_text(params, "tag"),
         domain=_param_text(params, "domain"),
+        value_segment=_param_choice(params, "value_segment", RfmSegment.values),
+        value_tier=_param_choice(params, "value_tier", Tier.values),
+        churn_risk=_param_choice(params, "churn_risk", ChurnRisk.values),
         custom=_param_custom(Account, params),
     )
 
@@ -241,7 +248,8 @@ def account_list(*, actor: User, filters: AccountFilters) -> QuerySet[Account]:
     f = filters
     if f.q:
         qs = qs.filter(pk__in=account_search_ids(actor=actor, query=f.q, limit=500))
-    for name in ("industry", "tier", "size", "owner_id", "team_id", "parent_id"):
+    for name in ("industry", "tier", "size", "owner_id", "team_id", "parent_id", "value_segment", "value_tier",
+                 "churn_risk"):
         value = getattr(f, name)
         if value:
             qs = qs.filter(**{name: value})

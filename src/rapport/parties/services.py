@@ -628,3 +628,48 @@ def parties_bulk_delete(*, actor: User, model: type[Contact] | type[Account], id
         else:
             account_delete(actor=actor, account=row)
     return len(rows)
+
+
+# --- scores from the analytical layer ----------------------------------------------------------
+
+SCORE_BATCH = 2_000
+
+
+def party_scores_set(*, rows: Iterable[tuple[int, str, str, str]], batch_size: int = SCORE_BATCH) -> int:
+    """Store the scores the insights job computed: ``(account id, value_segment, value_tier, churn_risk)``.
+
+    One ``UPDATE … FROM (VALUES …)`` per batch (SQLite ≥ 3.33 and PostgreSQL share the SQL: both name
+    the VALUES columns ``column1..4``), writing only accounts whose scores changed, so a re-run with
+    the same results writes nothing. Derived data: ``updated_at``/``version`` are left alone (a score
+    is not an edit, and the warehouse's incremental refresh must not see every account as changed)
+    and no audit event is written. Unknown ids are skipped. Returns the number of accounts changed.
+    """
+    from django.db import connection
+
+    table = connection.ops.quote_name(Account._meta.db_table)
+    changed = 0
+    batch: list[tuple[int, str, str, str]] = []
+
+    def flush() -> int:
+        if not batch:
+            return 0
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+        params = [value for row in batch for value in row]
+        sql = (
+            f"UPDATE {table} SET value_segment = v.column2, value_tier = v.column3, churn_risk = v.column4 "
+            f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1 AND ({table}.value_segment <> v.column2 "
+            f"OR {table}.value_tier <> v.column3 OR {table}.churn_risk <> v.column4)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count = cursor.rowcount
+        batch.clear()
+        return max(count, 0)
+
+    with transaction.atomic():
+        for account_id, segment, tier, risk in rows:
+            batch.append((int(account_id), segment or "", tier or "", risk or ""))
+            if len(batch) >= batch_size:
+                changed += flush()
+        changed += flush()
+    return changed

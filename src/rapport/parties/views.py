@@ -27,7 +27,7 @@ from rapport.core.models import Team
 from rapport.core.pagination import keyset_page
 from rapport.core.services_profile import saved_view_create, saved_view_delete, saved_views_for
 from rapport.core.views import apply_field_errors, domain_view, htmx_partial, safe_next
-from rapport.parties.choices import CompanySize, Industry, LifecycleStage, Tier
+from rapport.parties.choices import ChurnRisk, CompanySize, Industry, LifecycleStage, RfmSegment, Tier
 from rapport.parties.duplicate_check import (
     DuplicateCheck,
     PossibleDuplicates,
@@ -230,6 +230,8 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
             "industries": Industry.choices,
             "tiers": Tier.choices,
             "sizes": CompanySize.choices,
+            "segments": RfmSegment.choices,
+            "risks": ChurnRisk.choices,
             "custom_selects": custom_selects,
         },
     )

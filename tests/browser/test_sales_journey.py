@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import email
 import importlib
+import os
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -29,6 +31,7 @@ from rapport.sales.services_leads import setup_create
 from rapport.sales.webforms import embed_snippet
 
 pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _default_pipeline() -> Pipeline:
@@ -36,6 +39,12 @@ def _default_pipeline() -> Pipeline:
     if not Pipeline.objects.filter(is_default=True).exists():
         importlib.import_module("rapport.sales.migrations.0002_default_pipeline").create(django_apps, None)
     return Pipeline.objects.get(is_default=True)
+
+
+def _shot(tab, name: str) -> None:
+    """README screenshots of the journey's pages, only when RAPPORT_SCREENSHOTS=1."""
+    if os.environ.get("RAPPORT_SCREENSHOTS") == "1":
+        tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _new_revenue(tab, base: str) -> Decimal:
@@ -94,6 +103,7 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     target = f'section.board-col[data-stage-id="{stage["Quote generated"].pk}"] .board-cards'
     page.drag_and_drop(f"#card-{deal.pk}", target)
     page.locator("#board-message.success").wait_for()
+    _shot(page, "sales-board")
     page.set_viewport_size({"width": 1280, "height": 900})
     deal.refresh_from_db()
     assert deal.stage == stage["Quote generated"] and deal.probability == 70
@@ -107,6 +117,7 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     page.click("#quote-builder button[type=submit]")
     page.wait_for_url(re.compile(r"/quotes/\d+/$"))
     quote = Quote.objects.get(opportunity=deal)
+    _shot(page, "sales-quote")
     assert (quote.subtotal, quote.total) == (Decimal("1000.0000"), Decimal("1200.0000"))
     page.goto(f"{live_server.url}/quotes/{quote.pk}/send/")
     page.fill("input[name=to]", "marie@radium.example")
@@ -123,6 +134,7 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     customer = browser.new_context().new_page()
     customer.goto(link)
     customer.fill("#signer", "Marie Curie")
+    _shot(customer, "sales-quote-customer")
     customer.click("button[value=accept]")
     customer.locator("#order-number").wait_for()
     order = Order.objects.get(account=deal.account)
@@ -148,3 +160,4 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     # 7. this month's new revenue grew by exactly the invoice's net amount
     assert invoice.issue_date.replace(day=1) == timezone.localdate().replace(day=1)
     assert _new_revenue(page, live_server.url) - before == Decimal("1000")
+    _shot(page, "sales-metrics")

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rapport.core.errors import DomainError
-from rapport.insights.extract import EXTRACTS, extract_to_csv
+from rapport.insights.extract import EXTRACTS, Extract, extract_parallel, extract_to_csv
 from rapport.insights.regions import region_rows
 
 SCHEMA_VERSION = 1
@@ -220,28 +220,36 @@ def _load(
         # dimensions agree with each other even while users keep writing.
         # (Inside a caller's transaction the snapshot is the caller's: SET TRANSACTION must come first.)
         own_transaction = not connection.in_atomic_block
+        # A full build writes a new file: its facts start empty, so there is nothing to find
+        # deletions against and the id lists are not read.
+        wanted = tuple(ext for ext in EXTRACTS if since is not None or not ext.incremental_only)
+        for ext in EXTRACTS:
+            if ext not in wanted:
+                _empty_staging(con, ext)
+                counts[ext.table] = 0
         with tempfile.TemporaryDirectory(prefix="rapport-extract-") as work, transaction.atomic():
+            workers = _extract_workers()
             if connection.vendor == "postgresql" and own_transaction:
                 with connection.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            for ext in EXTRACTS:
-                csv_path = Path(work) / f"{ext.table}.csv"
-                say(f"extract {ext.table}")
-                counts[ext.table] = extract_to_csv(ext, csv_path, since=since)
-                columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in ext.columns) + "}"
-                if csv_path.stat().st_size == 0:
-                    # Nothing changed: an empty table of the right shape (no file to read).
-                    cols = ", ".join(f"{c} {t}" for c, t in ext.columns)
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE {ext.table} ({cols})")
-                    continue
-                # The dialect is fixed, never sniffed: both writers emit RFC 4180 CSV without a
-                # header. An empty field reads as NULL; the transform treats NULL and '' alike.
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {ext.table} AS SELECT * FROM read_csv(?, header = false, "
-                    f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', nullstr = '', "
-                    f"columns = {columns})",
-                    [str(csv_path)],
+                    if workers > 1:
+                        cur.execute("SELECT pg_export_snapshot()")
+                        snapshot = cur.fetchone()[0]
+            if connection.vendor == "postgresql" and own_transaction and workers > 1:
+                # Inside a caller's transaction its own uncommitted rows would be invisible to other
+                # connections, so only a build with its own snapshot goes parallel.
+                say(f"extracting on {workers} connections in snapshot {snapshot}")
+                files = extract_parallel(wanted, Path(work), since=since, snapshot=snapshot, workers=workers)
+            else:
+                files = (
+                    (ext, path, extract_to_csv(ext, path, since=since))
+                    for ext in wanted
+                    for path in [Path(work) / f"{ext.table}.csv"]
                 )
+            for ext, csv_path, rows in files:
+                say(f"extracted {ext.table} ({rows:,} rows)")
+                counts[ext.table] = rows
+                _stage(con, ext, csv_path)
         con.execute("CREATE OR REPLACE TEMP TABLE channel_values (channel_key VARCHAR, label VARCHAR)")
         con.executemany("INSERT INTO channel_values VALUES (?, ?)", [(c.value, str(c.label)) for c in Channel])
         con.execute("CREATE OR REPLACE TEMP TABLE region_values (region_key VARCHAR, region VARCHAR, country VARCHAR)")
@@ -252,7 +260,9 @@ def _load(
             [settings.RAPPORT_COMPANY_CURRENCY],
         )
         con.execute("BEGIN")
-        con.execute(TRANSFORM)
+        for label, statement in _statements(TRANSFORM):
+            say(f"transform: {label}")
+            con.execute(statement)
         meta = {
             "schema_version": str(SCHEMA_VERSION),
             "watermark": watermark.isoformat(),
@@ -266,6 +276,48 @@ def _load(
     finally:
         con.close()
     return counts
+
+
+def _statements(script: str) -> list[tuple[str, str]]:
+    """The statements of a SQL script (each ends with ``;`` at the end of a line; none has one
+    inside), each with a short label for progress: its verb and table."""
+    out = []
+    for statement in script.split(";\n"):
+        code = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
+        if code:
+            words = code.replace("(", " ").split()
+            target = next((w for w in words[1:5] if w.startswith(("dim_", "fact_"))), "")
+            out.append((f"{words[0].lower()} {target}".strip(), code))
+    return out
+
+
+def _extract_workers() -> int:
+    """Parallel extract connections (``RAPPORT_WAREHOUSE_EXTRACT_WORKERS``; default: the cores, at
+    most 4 — each COPY keeps one PostgreSQL backend busy)."""
+    configured = getattr(settings, "RAPPORT_WAREHOUSE_EXTRACT_WORKERS", None)
+    return int(configured) if configured else max(1, min(4, os.cpu_count() or 1))
+
+
+def _empty_staging(con: duckdb.DuckDBPyConnection, ext: Extract) -> None:
+    cols = ", ".join(f"{c} {t}" for c, t in ext.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ext.table} ({cols})")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, ext: Extract, csv_path: Path) -> None:
+    if csv_path.stat().st_size == 0:
+        # Nothing changed: an empty table of the right shape (no file to read).
+        _empty_staging(con, ext)
+        return
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in ext.columns) + "}"
+    # The dialect is fixed, never sniffed: both writers emit RFC 4180 CSV without a
+    # header. An empty field reads as NULL; the transform treats NULL and '' alike.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ext.table} AS SELECT * FROM read_csv(?, header = false, "
+        f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', nullstr = '', "
+        f"columns = {columns})",
+        [str(csv_path)],
+    )
+    csv_path.unlink()  # the rows are in DuckDB now: free the disk while the rest is extracted
 
 
 def warehouse_connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -4,11 +4,13 @@ not half in). A full build does not read the id lists an incremental refresh nee
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import duckdb
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from rapport.activities.services import interaction_record
 from rapport.insights.warehouse import warehouse_build
@@ -83,3 +85,26 @@ def test_row_committed_during_a_parallel_build_waits_for_the_next_refresh(postgr
     second = warehouse_build(incremental=True)
     assert second.facts["fact_interaction"] == 3
     assert made[0] in {row[0] for row in _dump(wh_path)["fact_interaction"]}
+
+
+def test_fact_keys_stay_unique_over_refreshes_of_the_same_rows(sales, wh_path):
+    # The fact tables carry no PRIMARY KEY index: uniqueness comes from delete-then-insert. Rows
+    # stamped in the future (clock skew) are staged again by every refresh.
+    from rapport.activities.models import Interaction
+    from rapport.commerce.models import Order
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    Order.objects.filter(pk=sales["orders"][0].pk).update(updated_at=later)
+    Interaction.objects.filter(pk=sales["interactions"][0].pk).update(updated_at=later)
+    full = warehouse_build()
+    for _ in range(3):
+        refresh = warehouse_build(incremental=True)
+        assert refresh.extracted["stg_line"] == 2 and refresh.extracted["stg_interaction"] == 1
+        assert refresh.facts == full.facts
+    con = duckdb.connect(str(wh_path), read_only=True)
+    try:
+        for table, key in (("fact_order_line", "line_id"), ("fact_interaction", "interaction_id")):
+            total, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
+            assert total == distinct and total > 0, table
+    finally:
+        con.close()

@@ -172,7 +172,16 @@ def _order_day(g: str = "g") -> str:
 
 
 def _orders(
-    conn, lo: int, hi: int, *, customers: int, owners: str, n_owners: int, day: str | None = None, where: str = "true"
+    conn,
+    lo: int,
+    hi: int,
+    *,
+    customers: int,
+    owners: str,
+    n_owners: int,
+    day: str | None = None,
+    where: str = "true",
+    stamp: str = "now() - interval '30 days'",
 ) -> None:
     series = f"generate_series({lo}::bigint, {hi}::bigint) g"
     _insert(
@@ -188,8 +197,8 @@ def _orders(
             "status": _order_status(),
             "fulfilment_status": "'not_required'",
             "owner_id": f"({owners})[1 + g % {n_owners}]",
-            "created_at": "now() - interval '30 days'",
-            "updated_at": "now() - interval '30 days'",
+            "created_at": stamp,
+            "updated_at": stamp,
         },
         series,
         where,
@@ -221,7 +230,16 @@ def _order_status(g: str = "g") -> str:
 
 
 def _interactions(
-    conn, lo: int, hi: int, *, customers: int, owners: str, n_owners: int, at: str | None = None, where: str = "true"
+    conn,
+    lo: int,
+    hi: int,
+    *,
+    customers: int,
+    owners: str,
+    n_owners: int,
+    at: str | None = None,
+    where: str = "true",
+    stamp: str = "now() - interval '30 days'",
 ) -> None:
     _insert(
         conn,
@@ -235,8 +253,8 @@ def _interactions(
             or f"timestamp '{START}' + floor({DAYS} * sqrt({_u(14)})) * interval '1 day' "
             f"+ floor(86400 * {_u(15)}) * interval '1 second'",
             "owner_id": f"({owners})[1 + g % {n_owners}]",
-            "created_at": "now() - interval '30 days'",
-            "updated_at": "now() - interval '30 days'",
+            "created_at": stamp,
+            "updated_at": stamp,
         },
         f"generate_series({lo}::bigint, {hi}::bigint) g",
         where,
@@ -257,8 +275,16 @@ def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_
     new_orders = max(1, orders * 3 // 1000)
     new_inter = max(1, interactions * 3 // 1000)
     day = f"date '{START}' + {DAYS}"
+    # Written today: the refresh must see them (updated_at after the previous build started).
     _orders(
-        conn, orders + 1, orders + new_orders, customers=customers, owners=owners, n_owners=len(owner_ids), day=day
+        conn,
+        orders + 1,
+        orders + new_orders,
+        customers=customers,
+        owners=owners,
+        n_owners=len(owner_ids),
+        day=day,
+        stamp="now()",
     )
     _interactions(
         conn,
@@ -268,6 +294,7 @@ def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_
         owners=owners,
         n_owners=len(owner_ids),
         at=f"({day})::timestamp + interval '10 hours'",
+        stamp="now()",
     )
     changed = conn.execute(
         f"UPDATE commerce_order SET status = 'cancelled', updated_at = now() "

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 
 from rapport.activities.models import Interaction
 from rapport.commerce.models import ExchangeRate, Order, OrderLine, Product
@@ -37,10 +37,29 @@ CHUNK = 20_000
 class Extract:
     table: str  # the DuckDB staging table it lands in
     columns: tuple[tuple[str, str], ...]  # (column, DuckDB type)
-    queryset: Callable[[dt.datetime | None], QuerySet[Any]]  # given the watermark (None = everything)
+    queryset: Callable[[dt.datetime | None], QuerySet[Any]] | None  # given the watermark (None = everything)
     large: bool = False  # fact-sized: extracted first when several run at once
     # Only an incremental refresh needs it (deletions are found against the previous file's facts).
     incremental_only: bool = False
+    # Instead of a queryset: the runs of consecutive primary keys of this model, ``(lo, hi)`` —
+    # every id there is, in a few thousand rows instead of millions (ids are serial; a deletion
+    # splits a run).
+    id_runs_of: type[Model] | None = None
+
+
+def _sql(ext: Extract, since: dt.datetime | None) -> tuple[str, Any]:
+    if ext.id_runs_of is not None:
+        meta = ext.id_runs_of._meta
+        qn = connection.ops.quote_name
+        table, pk = qn(meta.db_table), qn(meta.pk.column)
+        # Gaps and islands: within a run of consecutive ids, id - row_number() is constant.
+        return (
+            f"SELECT min({pk}), max({pk}) FROM (SELECT {pk}, {pk} - ROW_NUMBER() OVER (ORDER BY {pk}) AS run "
+            f"FROM {table}) AS ids GROUP BY run",
+            (),
+        )
+    assert ext.queryset is not None
+    return ext.queryset(since).query.sql_with_params()
 
 
 def _since(qs: QuerySet[Any], field: str, since: dt.datetime | None) -> QuerySet[Any]:
@@ -165,12 +184,11 @@ EXTRACTS: tuple[Extract, ...] = (
     ),
     Extract(
         "stg_order_ids",
-        (("id", "BIGINT"),),
-        # In id order: PostgreSQL then reads the primary key index alone (an index-only scan),
-        # not the whole table.
-        lambda since: Order.objects.order_by("id").values_list("id"),
+        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        None,
         large=True,
         incremental_only=True,
+        id_runs_of=Order,
     ),
     Extract(
         "stg_interaction",
@@ -205,10 +223,11 @@ EXTRACTS: tuple[Extract, ...] = (
     # Every id, to find deletions by anti-join (see docs/warehouse.md "Incremental refresh").
     Extract(
         "stg_interaction_ids",
-        (("id", "BIGINT"),),
-        lambda since: Interaction.objects.order_by("id").values_list("id"),
+        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        None,
         large=True,
         incremental_only=True,
+        id_runs_of=Interaction,
     ),
 )
 
@@ -226,7 +245,7 @@ def _csv_value(value: Any) -> Any:
 
 def extract_to_csv(ext: Extract, path: Path, *, since: dt.datetime | None) -> int:
     """Write the rows of ``ext`` to ``path``; returns the row count."""
-    sql, params = ext.queryset(since).query.sql_with_params()
+    sql, params = _sql(ext, since)
     if connection.vendor == "postgresql":
         return _copy_postgres(sql, params, path)
     rows = 0
@@ -276,7 +295,7 @@ def extract_parallel(
     params = connection.get_connection_params()
     # The statements are made here, on the caller's thread: Django's connection is not shared.
     todo = sorted(
-        ((ext, _copy_statement(*ext.queryset(since).query.sql_with_params())) for ext in extracts),
+        ((ext, _copy_statement(*_sql(ext, since))) for ext in extracts),
         key=lambda item: not item[0].large,
     )
 

@@ -94,7 +94,10 @@ INSERT INTO dim_customer SELECT 0, '(no account)', 'none', 'unknown', 'unknown',
 
 -- Order lines: replace the lines of changed orders; drop those of orders that are gone.
 DELETE FROM fact_order_line WHERE order_id IN (SELECT id FROM stg_order)
-  OR order_id NOT IN (SELECT id FROM stg_order_ids);
+  OR order_id IN (SELECT f.order_id FROM fact_order_line f
+                  -- the run of ids at or below it; the order is gone when that run ends before it
+                  ASOF LEFT JOIN stg_order_ids r ON f.order_id >= r.lo
+                  WHERE r.hi IS NULL OR f.order_id > r.hi);
 INSERT INTO fact_order_line
   SELECT l.id, l.order_id, CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER), o.account_id, l.product_id,
          CASE WHEN o.tax_country <> '' THEN upper(o.tax_country) ELSE coalesce(c.country, '') END,
@@ -113,7 +116,9 @@ INSERT INTO fact_order_line
 
 -- Interactions: upsert the changed ones; drop those deleted since.
 DELETE FROM fact_interaction WHERE interaction_id IN (SELECT id FROM stg_interaction)
-  OR interaction_id NOT IN (SELECT id FROM stg_interaction_ids);
+  OR interaction_id IN (SELECT f.interaction_id FROM fact_interaction f
+                        ASOF LEFT JOIN stg_interaction_ids r ON f.interaction_id >= r.lo
+                        WHERE r.hi IS NULL OR f.interaction_id > r.hi);
 INSERT INTO fact_interaction
   SELECT i.id, CAST(strftime(i.occurred_at, '%Y%m%d') AS INTEGER), i.occurred_at,
          coalesce(i.account_id, m.account_id, 0), i.contact_id, coalesce(c.country, ''),

@@ -1,7 +1,9 @@
 """Warehouse build, incremental refresh and OLAP queries at scale, on PostgreSQL.
 
-Generates (set-based SQL in its own database ``rapport_bench_warehouse``; not the ORM) N accounts
-with an address each, M orders with one line each, K interactions; then measures
+Generates (set-based SQL, ``_warehouse_data.py``; not the ORM) N accounts with an address each,
+M orders with one line each and K interactions in a database of its own, ``rapport_bench_wh`` on
+``DATABASE_URL``'s server (dropped at the end unless ``--keep``; a kept database is restored as
+generated and reused by the next run of the same size), then measures
 
 - the full build (target ≤ 5 min at 1M / 10M / 10M), against a baseline of streaming the same
   four big tables out of PostgreSQL with plain ``COPY ... TO STDOUT`` (the floor any extract pays);
@@ -10,12 +12,14 @@ with an address each, M orders with one line each, K interactions; then measures
 - OLAP queries over the facts (p95 target ≤ 1 s), each against the nearest aggregate run
   directly in PostgreSQL over the operational tables.
 
+    PYTHONPATH=src python bench/bench_warehouse.py                 # 1M customers, 10M orders, 10M interactions
     PYTHONPATH=src python bench/bench_warehouse.py --customers 100000 --orders 1000000 --interactions 1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -23,200 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+from _warehouse_data import generate, one_more_day, restore  # noqa: E402
 
-COUNTRIES = ["US", "DE", "FR", "GB", "CA", "BR", "JP", "IN", "AU", "NL", "ES", "IT", "MX", "ZA", "SE"]
-TIERS = ["platinum", "gold", "iron", "lead", ""]
-SIZES = ["1-10", "11-50", "51-250", "251-1000", "1001+"]
-CHANNELS = ["email", "phone", "chat", "meeting", "web", "sms"]
-
-
-def _arr(values: list[str]) -> str:
-    return "ARRAY[" + ", ".join(f"'{v}'" for v in values) + "]"
-
-
-def _filler(conn, table: str, given: dict[str, str]) -> tuple[str, str]:
-    """Columns and expressions for an INSERT ... SELECT: ``given`` plus a neutral value for every
-    other NOT NULL column without a default (Django keeps defaults in Python, not the schema)."""
-    rows = conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
-        "AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'",
-        [table],
-    ).fetchall()
-    neutral = {
-        "integer": "1",
-        "bigint": "1",
-        "smallint": "1",
-        "numeric": "0",
-        "boolean": "false",
-        "jsonb": "'{}'::jsonb",
-        "timestamp with time zone": "now()",
-        "date": "current_date",
-    }
-    cols = dict(given)
-    for name, dtype in rows:
-        cols.setdefault(name, neutral.get(dtype, "''"))
-    return ", ".join(cols), ", ".join(cols.values())
-
-
-def _insert(conn, table: str, given: dict[str, str], series: str) -> None:
-    cols, exprs = _filler(conn, table, given)
-    conn.execute(f"INSERT INTO {table} ({cols}) SELECT {exprs} FROM {series}")
-
-
-def generate(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int]) -> None:
-    owners = "ARRAY[" + ", ".join(map(str, owner_ids)) + "]"
-    conn.execute(
-        "TRUNCATE activities_interaction, commerce_orderline, commerce_order, parties_address, "
-        "commerce_exchangerate, commerce_product, parties_account RESTART IDENTITY CASCADE"
-    )
-    _insert(
-        conn,
-        "parties_account",
-        {
-            "id": "g",
-            "name": "'Account ' || g",
-            "tier": f"({_arr(TIERS)})[1 + g % 5]",
-            "size": f"({_arr(SIZES)})[1 + (g / 7) % 5]",
-            "industry": "''",
-            "currency": "'USD'",
-            "owner_id": f"({owners})[1 + g % {len(owner_ids)}]",
-            "updated_at": "now() - interval '30 days'",
-            "created_at": "now() - interval '30 days'",
-        },
-        f"generate_series(1, {customers}) g",
-    )
-    _insert(
-        conn,
-        "parties_address",
-        {
-            "id": "g",
-            "account_id": "g",
-            "kind": "'billing'",
-            "country": f"({_arr(COUNTRIES)})[1 + (g * 31) % 15]",
-        },
-        f"generate_series(1, {customers}) g",
-    )
-    _insert(
-        conn,
-        "commerce_product",
-        {
-            "id": "g",
-            "sku": "'P-' || g",
-            "name": "'Product ' || g",
-            "kind": "CASE WHEN g % 4 = 0 THEN 'service' ELSE 'goods' END",
-            "unit": "'pcs'",
-            "active": "true",
-            "cost_price": "CASE WHEN g % 4 = 0 THEN NULL ELSE (5 + g % 40)::numeric END",
-        },
-        "generate_series(1, 100) g",
-    )
-    _insert(
-        conn,
-        "commerce_exchangerate",
-        {
-            "currency": "'EUR'",
-            "date": "d::date",
-            "rate": "1.05 + 0.1 * sin(extract(doy FROM d) / 58.0)",
-        },
-        "generate_series(date '2020-01-01', date '2026-12-31', interval '1 day') d",
-    )
-    _orders(conn, 1, orders, customers, owners, len(owner_ids), "date '2021-01-01' + (g % 1800)::int")
-    spread = "timestamp '2021-01-01' + (g % 1800) * interval '1 day' + (g % 86400) * interval '1 second'"
-    _interactions(conn, 1, interactions, customers, owners, len(owner_ids), spread)
-    for table in (
-        "parties_account",
-        "parties_address",
-        "commerce_product",
-        "commerce_order",
-        "commerce_orderline",
-        "activities_interaction",
-    ):
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        conn.execute(f"ANALYZE {table}")
-
-
-def _orders(conn, lo: int, hi: int, customers: int, owners: str, n_owners: int, date_expr: str) -> None:
-    _insert(
-        conn,
-        "commerce_order",
-        {
-            "id": "g",
-            "number": "'B' || g",
-            "account_id": f"1 + (g * 7919) % {customers}",
-            "currency": "CASE WHEN g % 5 = 0 THEN 'EUR' ELSE 'USD' END",
-            "order_date": date_expr,
-            "tax_country": "''",
-            "status": "CASE WHEN g % 50 = 0 THEN 'cancelled' ELSE 'completed' END",
-            "fulfilment_status": "'not_required'",
-            "owner_id": f"({owners})[1 + g % {n_owners}]",
-            "created_at": "now() - interval '30 days'",
-            "updated_at": "now() - interval '30 days'",
-        },
-        f"generate_series({lo}::bigint, {hi}::bigint) g",
-    )
-    _insert(
-        conn,
-        "commerce_orderline",
-        {
-            "id": "g",
-            "order_id": "g",
-            "position": "1",
-            "product_id": "1 + g % 100",
-            "quantity": "1 + g % 5",
-            "unit_price": "10 + g % 90",
-            "net": "(1 + g % 5) * (10 + g % 90)",
-            "tax": "0",
-            "total": "(1 + g % 5) * (10 + g % 90)",
-            "tax_rate": "0",
-        },
-        f"generate_series({lo}::bigint, {hi}::bigint) g",
-    )
-
-
-def _interactions(conn, lo: int, hi: int, customers: int, owners: str, n_owners: int, at_expr: str) -> None:
-    _insert(
-        conn,
-        "activities_interaction",
-        {
-            "id": "g",
-            "account_id": f"1 + (g * 104729) % {customers}",
-            "channel": f"({_arr(CHANNELS)})[1 + g % 6]",
-            "direction": "'outbound'",
-            "occurred_at": at_expr,
-            "owner_id": f"({owners})[1 + g % {n_owners}]",
-            "created_at": "now() - interval '30 days'",
-            "updated_at": "now() - interval '30 days'",
-        },
-        f"generate_series({lo}::bigint, {hi}::bigint) g",
-    )
-
-
-def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int]) -> dict[str, int]:
-    owners = "ARRAY[" + ", ".join(map(str, owner_ids)) + "]"
-    new_orders = max(1, orders * 3 // 1000)
-    new_inter = max(1, interactions * 3 // 1000)
-    _orders(conn, orders + 1, orders + new_orders, customers, owners, len(owner_ids), "date '2025-12-01'")
-    _interactions(
-        conn,
-        interactions + 1,
-        interactions + new_inter,
-        customers,
-        owners,
-        len(owner_ids),
-        "timestamp '2025-12-01 10:00'",
-    )
-    changed = conn.execute(
-        "UPDATE commerce_order SET status = 'cancelled', updated_at = now() WHERE id %% 2000 = 7 AND id <= %s", [orders]
-    ).rowcount
-    deleted = conn.execute(
-        "DELETE FROM activities_interaction WHERE id %% 5000 = 3 AND id <= %s", [interactions]
-    ).rowcount
-    return {
-        "new orders": new_orders,
-        "new interactions": new_inter,
-        "changed orders": changed,
-        "deleted interactions": deleted,
-    }
+MARKER = "CREATE TABLE IF NOT EXISTS bench_wh_state (customers bigint, orders bigint, interactions bigint)"
 
 
 def main() -> None:
@@ -225,10 +38,12 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--interactions", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--keep", action="store_true", help="reuse the generated data if the counts match")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (restored as generated) for the next run to reuse"
+    )
     args = parser.parse_args()
     # Its own database, whatever DATABASE_URL names: generation truncates the tables it fills.
-    url = common.database_url().rsplit("/", 1)[0] + "/rapport_bench_warehouse"
+    url = common.database_url().rsplit("/", 1)[0] + "/rapport_bench_wh"
     common.django_setup(url)
     import duckdb
     import psycopg
@@ -252,15 +67,22 @@ def main() -> None:
         )
         owner_ids.append(user.pk)
     conn = psycopg.connect(url, autocommit=True)
-    have = conn.execute(
-        "SELECT (SELECT count(*) FROM parties_account), (SELECT count(*) FROM commerce_order), "
-        "(SELECT count(*) FROM activities_interaction)"
-    ).fetchone()
-    if not (args.keep and have == (args.customers, args.orders, args.interactions)):
+    conn.execute(MARKER)
+    sizes = (args.customers, args.orders, args.interactions)
+    if conn.execute("SELECT customers, orders, interactions FROM bench_wh_state").fetchone() == sizes:
+        print(f"reusing the data kept in {url}")
+    else:
         t0 = time.perf_counter()
+        conn.execute("DELETE FROM bench_wh_state")
         generate(
-            conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids
+            conn,
+            customers=args.customers,
+            orders=args.orders,
+            interactions=args.interactions,
+            owner_ids=owner_ids,
+            say=lambda msg: print("  generate", msg, flush=True),
         )
+        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
         print(
             f"generated {args.customers:,} accounts, {args.orders:,} orders/lines, "
             f"{args.interactions:,} interactions in {time.perf_counter() - t0:.1f} s"
@@ -277,7 +99,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-warehouse-"))
     path = work / "warehouse.duckdb"
-    full = warehouse_build(path=path)
+    t_start = time.perf_counter()
+    say = lambda msg: print(f"  [{time.perf_counter() - t_start:7.1f} s] {msg}", flush=True)  # noqa: E731
+    full = warehouse_build(path=path, progress=say)
     print("\nFull build")
     common.print_table(
         ["figure", "seconds", "ratio"],
@@ -288,10 +112,12 @@ def main() -> None:
     )
     print("facts:", {k: f"{v:,}" for k, v in full.facts.items()}, f"file {path.stat().st_size / 1e6:,.0f} MB")
 
+    conn.execute("DELETE FROM bench_wh_state")  # the data are no longer as generated until restored
     delta = one_more_day(
         conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids
     )
-    inc = warehouse_build(path=path, incremental=True)
+    t_start = time.perf_counter()
+    inc = warehouse_build(path=path, incremental=True, progress=say)
     print("\nIncremental refresh after", delta)
     common.print_table(
         ["figure", "seconds", "ratio to full build"], [["incremental refresh", inc.seconds, inc.seconds / full.seconds]]
@@ -344,6 +170,21 @@ def main() -> None:
         rows.append([name, olap.p50, olap.p95, base.p95, base.p95 / olap.p95])
     print("\nOLAP queries (ms)")
     common.print_table(["query", "p50", "p95", "PostgreSQL p95", "speed-up"], rows)
+    con.close()
+    shutil.rmtree(work)
+    if args.keep:
+        restore(conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids)
+        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
+        conn.close()
+        print(f"kept {url} (restored as generated)")
+    else:
+        conn.close()
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute("DROP DATABASE rapport_bench_wh WITH (FORCE)")
+        print(f"dropped {url} (--keep keeps it for the next run)")
 
 
 if __name__ == "__main__":

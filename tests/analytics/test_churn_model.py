@@ -132,10 +132,11 @@ def test_time_split_trains_on_earlier_rows_and_validates_on_later_ones():
 
 def test_skipping_rows_on_the_reference_side_of_every_split_changes_no_driver(fitted: churn.ChurnModel,
                                                                                monkeypatch: pytest.MonkeyPatch):
-    fresh = simulate.customers(3_000, seed=16).frame
-    fast = fitted.score(fresh)
-    from rapport.analytics.churn import model
+    from rapport.analytics.churn import drivers
 
-    assert any(cuts is not None and len(cuts) for cuts in model._split_points(fitted.trees, 14))
-    monkeypatch.setattr(model, "_split_points", lambda trees, n: [None] * n)  # every differing row re-predicted
-    pd.testing.assert_frame_equal(fitted.score(fresh), fast)
+    X = fitted.encoder.transform(simulate.customers(3_000, seed=16).frame)
+    refs = fitted.encoder.references
+    skipping = drivers.repredict_deltas(fitted.trees, X, refs)
+    assert any(cuts is not None and len(cuts) for cuts in drivers.split_points(fitted.trees, 14))
+    monkeypatch.setattr(drivers, "split_points", lambda trees, n: [None] * n)  # every differing row re-predicted
+    np.testing.assert_array_equal(drivers.repredict_deltas(fitted.trees, X, refs), skipping)

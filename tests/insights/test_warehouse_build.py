@@ -147,7 +147,7 @@ def test_management_command(sales, wh_path, capsys):
     out = capsys.readouterr().out
     assert "full build" in out and "incremental refresh" in out
     call_command("rapport_warehouse", "info")
-    assert "schema_version: 1" in capsys.readouterr().out
+    assert "schema_version: 2" in capsys.readouterr().out
 
 
 def test_rapport_cli_routes_warehouse(monkeypatch):

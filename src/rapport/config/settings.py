@@ -230,6 +230,8 @@ RAPPORT_COMPANY_CURRENCY = env_str("RAPPORT_COMPANY_CURRENCY", "USD")
 RAPPORT_COMPANY_NAME = env_str("RAPPORT_COMPANY_NAME", "Rapport")
 # The analytical warehouse (insights/warehouse.py): one DuckDB file, rebuilt by a job.
 RAPPORT_WAREHOUSE_PATH = Path(env_str("RAPPORT_WAREHOUSE_PATH", str(DATA_DIR / "warehouse.duckdb")))
+# Parallel PostgreSQL connections of a build's extract; 0 = the number of cores, at most 4.
+RAPPORT_WAREHOUSE_EXTRACT_WORKERS = env_int("RAPPORT_WAREHOUSE_EXTRACT_WORKERS", 0)
 RAPPORT_IMPORT_DIR = DATA_DIR / "imports"
 RAPPORT_EXPORT_DIR = DATA_DIR / "exports"
 RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://127.0.0.1:8000")

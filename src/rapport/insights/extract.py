@@ -5,19 +5,25 @@ right for SQLite and PostgreSQL alike) plus the DuckDB types of those columns. O
 table is streamed with ``COPY (SELECT ...) TO STDOUT`` (the server writes CSV, no Python per row);
 elsewhere the rows are read in chunks from a cursor and written with the csv module.
 Invariant: the CSV columns are exactly ``Extract.columns`` in order; no header row.
+
+``extract_parallel`` (PostgreSQL) runs the COPYs on several connections at once, every one of
+them in the snapshot the caller's transaction exported (``pg_export_snapshot``), so the files
+agree with each other exactly as if one connection had read them all; the large fact tables go
+first, so they overlap.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 
 from rapport.activities.models import Interaction
 from rapport.commerce.models import ExchangeRate, Order, OrderLine, Product
@@ -31,7 +37,29 @@ CHUNK = 20_000
 class Extract:
     table: str  # the DuckDB staging table it lands in
     columns: tuple[tuple[str, str], ...]  # (column, DuckDB type)
-    queryset: Callable[[dt.datetime | None], QuerySet[Any]]  # given the watermark (None = everything)
+    queryset: Callable[[dt.datetime | None], QuerySet[Any]] | None  # given the watermark (None = everything)
+    large: bool = False  # fact-sized: extracted first when several run at once
+    # Only an incremental refresh needs it (deletions are found against the previous file's facts).
+    incremental_only: bool = False
+    # Instead of a queryset: the runs of consecutive primary keys of this model, ``(lo, hi)`` —
+    # every id there is, in a few thousand rows instead of millions (ids are serial; a deletion
+    # splits a run).
+    id_runs_of: type[Model] | None = None
+
+
+def _sql(ext: Extract, since: dt.datetime | None) -> tuple[str, Any]:
+    if ext.id_runs_of is not None:
+        meta = ext.id_runs_of._meta
+        qn = connection.ops.quote_name
+        table, pk = qn(meta.db_table), qn(meta.pk.column)
+        # Gaps and islands: within a run of consecutive ids, id - row_number() is constant.
+        return (
+            f"SELECT min({pk}), max({pk}) FROM (SELECT {pk}, {pk} - ROW_NUMBER() OVER (ORDER BY {pk}) AS run "
+            f"FROM {table}) AS ids GROUP BY run",
+            (),
+        )
+    assert ext.queryset is not None
+    return ext.queryset(since).query.sql_with_params()
 
 
 def _since(qs: QuerySet[Any], field: str, since: dt.datetime | None) -> QuerySet[Any]:
@@ -135,6 +163,7 @@ EXTRACTS: tuple[Extract, ...] = (
             .order_by()
             .values_list("id", "account_id", "currency", "order_date", "tax_country", "status", "owner_id")
         ),
+        large=True,
     ),
     Extract(
         "stg_line",
@@ -151,8 +180,16 @@ EXTRACTS: tuple[Extract, ...] = (
             .order_by()
             .values_list("id", "order_id", "product_id", "quantity", "net")
         ),
+        large=True,
     ),
-    Extract("stg_order_ids", (("id", "BIGINT"),), lambda since: Order.objects.order_by().values_list("id")),
+    Extract(
+        "stg_order_ids",
+        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        None,
+        large=True,
+        incremental_only=True,
+        id_runs_of=Order,
+    ),
     Extract(
         "stg_interaction",
         (
@@ -181,9 +218,17 @@ EXTRACTS: tuple[Extract, ...] = (
                 "owner_id",
             )
         ),
+        large=True,
     ),
     # Every id, to find deletions by anti-join (see docs/warehouse.md "Incremental refresh").
-    Extract("stg_interaction_ids", (("id", "BIGINT"),), lambda since: Interaction.objects.order_by().values_list("id")),
+    Extract(
+        "stg_interaction_ids",
+        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        None,
+        large=True,
+        incremental_only=True,
+        id_runs_of=Interaction,
+    ),
 )
 
 
@@ -200,7 +245,7 @@ def _csv_value(value: Any) -> Any:
 
 def extract_to_csv(ext: Extract, path: Path, *, since: dt.datetime | None) -> int:
     """Write the rows of ``ext`` to ``path``; returns the row count."""
-    sql, params = ext.queryset(since).query.sql_with_params()
+    sql, params = _sql(ext, since)
     if connection.vendor == "postgresql":
         return _copy_postgres(sql, params, path)
     rows = 0
@@ -214,15 +259,63 @@ def extract_to_csv(ext: Extract, path: Path, *, since: dt.datetime | None) -> in
     return rows
 
 
-def _copy_postgres(sql: str, params: Any, path: Path) -> int:
+def _copy_statement(sql: str, params: Any) -> str:
     import psycopg
 
     connection.ensure_connection()
-    raw = connection.connection
     # COPY takes no bind parameters, so the watermark is quoted by psycopg's client-side binder.
-    statement = psycopg.ClientCursor(raw).mogrify(sql, params)
-    with connection.cursor() as cursor, path.open("wb") as fh:
-        with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for block in copy:
-                fh.write(block)
-        return -1 if cursor.cursor.rowcount is None else cursor.cursor.rowcount
+    statement = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
+    return f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)"
+
+
+def _copy_to_file(cursor: Any, statement: str, path: Path) -> int:
+    with path.open("wb") as fh, cursor.copy(statement) as copy:
+        for block in copy:
+            fh.write(block)
+    return -1 if cursor.rowcount is None else cursor.rowcount
+
+
+def _copy_postgres(sql: str, params: Any, path: Path) -> int:
+    statement = _copy_statement(sql, params)
+    with connection.cursor() as cursor:
+        return _copy_to_file(cursor.cursor, statement, path)
+
+
+def extract_parallel(
+    extracts: tuple[Extract, ...], work: Path, *, since: dt.datetime | None, snapshot: str, workers: int
+) -> Iterator[tuple[Extract, Path, int]]:
+    """Extract on ``workers`` new PostgreSQL connections in the exported ``snapshot``; yields
+    ``(extract, csv path, rows)`` as each file is complete (large extracts started first).
+
+    The caller's transaction must stay open until the iterator is exhausted: a snapshot can be
+    imported only while the transaction that exported it lives."""
+    import psycopg
+    from psycopg import sql as pg_sql
+
+    params = connection.get_connection_params()
+    # The statements are made here, on the caller's thread: Django's connection is not shared.
+    todo = sorted(
+        ((ext, _copy_statement(*_sql(ext, since))) for ext in extracts),
+        key=lambda item: not item[0].large,
+    )
+
+    def run(ext: Extract, statement: str) -> tuple[Extract, Path, int]:
+        path = work / f"{ext.table}.csv"
+        with psycopg.connect(**{**params, "autocommit": True}) as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute(pg_sql.SQL("SET TRANSACTION SNAPSHOT {}").format(pg_sql.Literal(snapshot)))
+            with conn.cursor() as cursor:
+                rows = _copy_to_file(cursor, statement, path)
+            conn.execute("COMMIT")
+        return ext, path, rows
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="warehouse-extract") as pool:
+        pending: set[Future[tuple[Extract, Path, int]]] = {pool.submit(run, ext, stmt) for ext, stmt in todo}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()

@@ -16,9 +16,9 @@ on the latest 20%), the honest figure when the future differs from the past.
 
 Drivers: for each customer and feature, the change in churn probability when that one feature is set
 to its population reference value (median, or most frequent category); the three largest changes in
-absolute value are reported, ``+`` when the customer's value raises churn risk. Only rows whose value
-differs from the reference — on the other side of at least one of the trees' split points on that
-feature — are re-predicted, so this costs at most one prediction pass per feature, usually less.
+absolute value are reported, ``+`` when the customer's value raises churn risk. They are computed
+from the rows' paths through the trees (:mod:`.drivers`): only a tree whose path for that row
+splits on the feature the other way than the reference would is re-walked.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from . import drivers as _drivers
 from . import features
 from .errors import TargetError, sample
 
@@ -150,41 +151,27 @@ class ChurnModel:
         return self.baseline.predict_proba(self.encoder.transform(frame))[:, 1]
 
     def drivers(self, X: np.ndarray, p: np.ndarray | None = None, top: int = 3) -> pd.DataFrame:
-        """``driver_1..top`` per row of the encoded matrix ``X`` (``p``: the trees' probabilities of ``X``):
-        ``"+recency_days"`` when the row's value raises the probability above what it would be at the
-        reference value, ``"-..."`` when it lowers it, empty when fewer features differ from the reference."""
-        # On the trees' own probability, not the calibrated one: the isotonic map is a step function
-        # whose flat steps would hide a feature's effect (and the trees' log-loss fit is near-calibrated).
-        p = self.trees.predict_proba(X)[:, 1] if p is None else p
-        refs = self.encoder.references
+        """``driver_1..top`` per row of the encoded matrix ``X``: ``"+recency_days"`` when the row's value
+        raises the probability above what it would be at the reference value, ``"-..."`` when it lowers
+        it, empty when fewer features differ from the reference. (``p``, the trees' probabilities of
+        ``X``, is accepted for compatibility; the deltas come with their own.)"""
+        return self._label(_drivers.deltas(self.trees, X, self.encoder.references)[1], top)
+
+    def _label(self, delta: np.ndarray, top: int) -> pd.DataFrame:
+        # Deltas are on the trees' own probability, not the calibrated one: the isotonic map is a step
+        # function whose flat steps would hide a feature's effect (and the trees' log-loss fit is
+        # near-calibrated). See drivers.py for the definition and how it is computed.
         names = np.array(self.encoder.names, dtype=object)
-        delta = np.zeros_like(X)
-        thresholds = _split_points(self.trees, X.shape[1])
-        for j in range(X.shape[1]):
-            # NaN (missing) differs from the reference too: the trees route it to its own branch.
-            differs = ~(X[:, j] == refs[j])
-            cuts = thresholds[j]
-            if cuts is not None and not np.isnan(refs[j]):
-                # A value on the same side of every split the trees make on feature j as the reference
-                # takes the same path through every tree: its probability cannot change, skip the row.
-                side = np.searchsorted(cuts, X[:, j], side="left")
-                differs &= (side != np.searchsorted(cuts, refs[j], side="left")) | np.isnan(X[:, j])
-            rows = np.flatnonzero(differs)
-            if not len(rows):
-                continue
-            changed = X[rows]
-            changed[:, j] = refs[j]
-            delta[rows, j] = p[rows] - self.trees.predict_proba(changed)[:, 1]
-        k = min(top, X.shape[1])
+        k = min(top, delta.shape[1])
         strength = np.abs(delta)
         best = np.argsort(-strength, axis=1, kind="stable")[:, :k]
-        out = pd.DataFrame(index=range(len(X)))
+        out = pd.DataFrame(index=range(len(delta)))
         for i in range(top):
             if i >= k:
                 out[f"driver_{i + 1}"] = ""
                 continue
             j = best[:, i]
-            d = delta[np.arange(len(X)), j]
+            d = delta[np.arange(len(delta)), j]
             label = np.where(d > 0, "+", "-").astype(object) + names[j]
             label[np.abs(d) < 1e-6] = ""
             out[f"driver_{i + 1}"] = label
@@ -193,42 +180,18 @@ class ChurnModel:
     def score(self, frame: pd.DataFrame, *, drivers: int = 3) -> pd.DataFrame:
         """``churn_probability`` and ``driver_1..drivers`` (none with ``drivers=0``) per row of ``frame``."""
         X = self.encoder.transform(frame)
-        raw = self.trees.predict_proba(X)[:, 1]
+        if drivers:
+            raw, delta = _drivers.deltas(self.trees, X, self.encoder.references)
+        else:
+            raw = self.trees.predict_proba(X)[:, 1]
         out = pd.DataFrame({"churn_probability": np.asarray(self.calibrator.predict(raw), dtype=float)})
         if drivers:
-            out = pd.concat([out, self.drivers(X, raw, top=drivers)], axis=1)
+            out = pd.concat([out, self._label(delta, drivers)], axis=1)
         return out
 
     def save(self, path: str | Path) -> None:
         with open(path, "wb") as handle:
             pickle.dump({"format": _FORMAT, "model": self}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _split_points(trees: HistGradientBoostingClassifier, features: int) -> list[np.ndarray | None]:
-    """Per feature, the sorted numeric thresholds the trees split it at (``x <= t`` goes left); ``None``
-    for categorical features or when the fitted trees cannot be read (a private scikit-learn layout)."""
-    try:
-        nodes = np.concatenate([tree.nodes for per_iteration in trees._predictors for tree in per_iteration])
-        # With categorical features the trees see the columns reordered by their preprocessor (the
-        # categorical ones first): map the trees' column numbers back to ours.
-        order = np.arange(features)
-        if getattr(trees, "_preprocessor", None) is not None:
-            order = np.concatenate([np.flatnonzero(np.asarray(cols, dtype=bool)) if np.asarray(cols).dtype == bool
-                                    else np.asarray(cols, dtype=int)
-                                    for name, _, cols in trees._preprocessor.transformers_ if name != "remainder"])
-        if len(order) != features:
-            return [None] * features
-        feature = order[nodes["feature_idx"]]
-        split = ~nodes["is_leaf"].astype(bool)
-        numeric = split & ~nodes["is_categorical"].astype(bool)
-        categorical = set(feature[split & ~numeric].tolist())
-        out: list[np.ndarray | None] = []
-        for j in range(features):
-            at = numeric & (feature == j)
-            out.append(None if j in categorical else np.unique(nodes["num_threshold"][at]))
-        return out
-    except (AttributeError, KeyError, ValueError, IndexError, TypeError):
-        return [None] * features
 
 
 def load(path: str | Path) -> ChurnModel:

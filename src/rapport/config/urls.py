@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.sales.urls_leads")),
     path("", include("rapport.insights.urls")),
+    path("", include("rapport.insights.urls_dash")),
 ]
 
 if settings.DEBUG:

@@ -75,8 +75,9 @@ def _head(width: int, height: int, title: str, desc: str, css: str) -> tuple[str
     # Ids from the text, not a counter: deterministic, thread-safe, distinct for distinct charts.
     ident = "ch" + hashlib.sha1(f"{title}\0{desc}".encode(), usedforsecurity=False).hexdigest()[:10]
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{ident}t {ident}d" class="chart {css}">'
+        # Natural size (so text stays 11-12px), shrunk to fit narrow cards.
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'style="max-width:100%;height:auto" role="img" aria-labelledby="{ident}t {ident}d" class="chart {css}">'
         f'<title id="{ident}t">{escape(title)}</title><desc id="{ident}d">{escape(desc)}</desc>'
     ), ident
 
@@ -157,6 +158,10 @@ def svg_lines(
         f'<text x="14" y="{pt + ph / 2}" text-anchor="middle" font-size="12" '
         f'transform="rotate(-90 14 {pt + ph / 2})">{escape(y_label)}</text>',
     ]
+    for q in (0.25, 0.5, 0.75):  # light guides at quarter heights, labelled on the axis
+        parts.append(f'<line x1="{pl}" y1="{py(top * q):.1f}" x2="{pl + pw}" y2="{py(top * q):.1f}" stroke="#e2e6ec"/>'
+                     f'<text x="{pl - 6}" y="{py(top * q) + 4:.1f}" text-anchor="end" font-size="11">'
+                     f"{_fmt(top * q)}</text>")
     if marker is not None and x0 <= marker <= x1:
         parts.append(
             f'<line x1="{px(marker):.1f}" y1="{pt}" x2="{px(marker):.1f}" y2="{pt + ph}" stroke="#999" '

@@ -131,9 +131,9 @@ def dash_clv(*, actor: User, model: str = "bgnbd", top: int = 20) -> dict[str, A
     if data.get("status") == "ok":
         c = data["_customers"]
         out["top_customers"] = [
-            {"rank": i + 1, "account_id": key, "name": name, "clv": figures._f(c["clv"][i], 2),
+            {"rank": rank, "account_id": key, "name": name, "clv": figures._f(c["clv"][i], 2),
              "p_alive": figures._f(c["p_alive"][i]), "expected_purchases": figures._f(c["expected_purchases"][i], 3)}
-            for i, key, name in readable_ranked(actor, c["key"], top)
+            for rank, (i, key, name) in enumerate(readable_ranked(actor, c["key"], top), 1)
         ]
     return out
 
@@ -145,9 +145,9 @@ def dash_churn(*, actor: User, top: int = 20) -> dict[str, Any]:
     if data.get("status") == "ok":
         c = data["_customers"]
         out["highest_risk"] = [
-            {"rank": i + 1, "account_id": key, "name": name, "risk": figures._f(c["risk"][i]),
+            {"rank": rank, "account_id": key, "name": name, "risk": figures._f(c["risk"][i]),
              "driver": str(c["driver"][i])}
-            for i, key, name in readable_ranked(actor, c["key"], top)
+            for rank, (i, key, name) in enumerate(readable_ranked(actor, c["key"], top), 1)
         ]
     return out
 

@@ -7,6 +7,7 @@ from rapport.commerce.api import router as commerce_router
 from rapport.core.api import router as core_router
 from rapport.core.api_support import install_error_handlers, session_or_token_auth
 from rapport.insights.api import router as olap_router
+from rapport.insights.api_dash import router as insights_router
 from rapport.insights.api_scores import router as scores_router
 from rapport.parties.api import router as parties_router
 from rapport.parties.api_identity import router as identity_router
@@ -45,3 +46,4 @@ api.add_router("/", forecast_router)
 api.add_router("/", metrics_router)
 api.add_router("/", olap_router)
 api.add_router("/", scores_router)
+api.add_router("/", insights_router)

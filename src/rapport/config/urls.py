@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("rapport.sales.urls_metrics")),
     path("", include("rapport.insights.urls")),
     path("", include("rapport.insights.urls_scores")),
+    path("", include("rapport.insights.urls_dash")),
 ]
 
 if settings.DEBUG:

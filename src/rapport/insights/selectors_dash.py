@@ -1,0 +1,202 @@
+"""Reads for the analytical dashboards (``/insights/...`` pages and ``/api/v1/insights/...``).
+
+One place that (1) checks ``insights.view_warehouse``, (2) computes a page's figures from the
+warehouse through ``insights.figures`` or takes them from the cache, and (3) narrows every
+per-customer list to the accounts the actor may read (``core.permissions.readable``).
+
+Invariants:
+- The cache key holds the warehouse's ``built_at`` (and the file's path), so any build, full or
+  incremental, makes every cached figure stale; nothing is ever invalidated by hand.
+- Cached figures are the same for every user: they are aggregates plus ranked customer keys. A
+  list shown to a user is cut from those keys *after* the row-access filter, so a rep sees only
+  their own customers ranked among themselves, and names are read from the ORM (current, escaped
+  by the templates) in the same query that checks access.
+- ``dashboards_precompute()`` fills the cache for every page and parameter; the warehouse job
+  calls it after a build so the first visitor does not wait for a model fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+
+from rapport.core.errors import ValidationFailed
+from rapport.core.models import User
+from rapport.core.permissions import readable
+from rapport.insights import figures
+from rapport.insights.selectors import require_warehouse
+from rapport.insights.warehouse import warehouse_connect, warehouse_info, warehouse_path
+from rapport.parties.models import Account
+
+CLV_MODELS = ("bgnbd", "pnbd", "mbgnbd")
+KM_DIMENSIONS = figures.KM_DIMENSIONS
+CACHE_SECONDS = 24 * 3600  # a build changes the key long before this; it only bounds memory
+_FIRST_LOOK = 2000  # ranked keys checked against row access in one query before reading all readable ids
+
+
+def _pyramid_shares() -> dict[str, float]:
+    return dict(getattr(settings, "RAPPORT_PYRAMID_SHARES", figures.PYRAMID_SHARES))
+
+
+def _cached(name: str, compute: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The figures ``name`` of the live warehouse, computed once per build."""
+    info = warehouse_info()
+    con = warehouse_connect()  # raises WarehouseMissing (409) before anything is cached
+    try:
+        key = f"insights:dash:v1:{warehouse_path()}:{info.get('built_at', '')}:{name}"
+        value = cache.get(key)
+        if value is None:
+            value = compute(con)
+            cache.set(key, value, CACHE_SECONDS)
+        return value
+    finally:
+        con.close()
+
+
+def _rfm() -> dict[str, Any]:
+    return _cached("rfm", lambda con: figures.rfm_figures(con, shares=_pyramid_shares()))
+
+
+def _clv(model: str) -> dict[str, Any]:
+    if model not in CLV_MODELS:
+        raise ValidationFailed(f"model must be one of {', '.join(CLV_MODELS)}", field_errors={"model": ["Unknown."]})
+    return _cached(f"clv:{model}", lambda con: figures.clv_figures(con, model=model))
+
+
+def _churn() -> dict[str, Any]:
+    return _cached("churn", figures.churn_figures)
+
+
+def _defection(dimension: str) -> dict[str, Any]:
+    if dimension not in KM_DIMENSIONS:
+        raise ValidationFailed(f"dimension must be one of {', '.join(KM_DIMENSIONS)}",
+                               field_errors={"dimension": ["Unknown."]})
+    return _cached(f"defection:{dimension}",
+                   lambda con: figures.defection_figures(con, dimension=dimension, reasons=defection_reason_rows()))
+
+
+def defection_reason_rows() -> list[dict[str, str]]:
+    """Why customers left, from the operational database (the warehouse has no such fact yet):
+    the reason given when a deal was lost, and subscriptions cancelled (they carry no reason
+    code, so they count as "no reason recorded"). There is no exit survey in Rapport yet."""
+    from rapport.commerce.models import Subscription
+    from rapport.sales.models import Opportunity
+
+    rows = [{"source": "lost deal", "reason": r}
+            for r in Opportunity.objects.filter(status="lost").values_list("close_reason", flat=True)]
+    rows += [{"source": "cancelled subscription", "reason": "no reason recorded"}
+             for _ in Subscription.objects.filter(status="cancelled").values_list("pk", flat=True)]
+    return rows
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def readable_ranked(actor: User, keys: np.ndarray, limit: int) -> list[tuple[int, int, str]]:
+    """``(rank position, account id, name)`` of the first ``limit`` of ``keys`` (ranked best first)
+    that ``actor`` may read. Checks the top keys in one query; only when too few of those are
+    readable does it read the actor's readable ids (a rep: their own accounts) and intersect."""
+    if len(keys) == 0 or limit <= 0:
+        return []
+    accounts = readable(actor, Account.objects.all())
+    head = [int(k) for k in keys[:_FIRST_LOOK]]
+    names = dict(accounts.filter(pk__in=head).values_list("pk", "name"))
+    picked = [i for i, k in enumerate(head) if k in names][:limit]
+    if len(picked) < limit and len(keys) > _FIRST_LOOK:
+        ids = np.fromiter(accounts.values_list("pk", flat=True), dtype=np.int64)
+        rest = np.flatnonzero(np.isin(keys[_FIRST_LOOK:].astype(np.int64), ids))[: limit - len(picked)] + _FIRST_LOOK
+        more = [int(keys[i]) for i in rest]
+        names.update(accounts.filter(pk__in=more).values_list("pk", "name"))
+        picked += [int(i) for i in rest if int(keys[i]) in names]
+    return [(i, int(keys[i]), names[int(keys[i])]) for i in picked]
+
+
+# --- the pages' reads --------------------------------------------------------------------
+
+
+def dash_rfm(*, actor: User) -> dict[str, Any]:
+    require_warehouse(actor)
+    return _public(_rfm())
+
+
+def dash_clv(*, actor: User, model: str = "bgnbd", top: int = 20) -> dict[str, Any]:
+    require_warehouse(actor)
+    data = _clv(model)
+    out = _public(data)
+    if data.get("status") == "ok":
+        c = data["_customers"]
+        out["top_customers"] = [
+            {"rank": rank, "account_id": key, "name": name, "clv": figures._f(c["clv"][i], 2),
+             "p_alive": figures._f(c["p_alive"][i]), "expected_purchases": figures._f(c["expected_purchases"][i], 3)}
+            for rank, (i, key, name) in enumerate(readable_ranked(actor, c["key"], top), 1)
+        ]
+    return out
+
+
+def dash_churn(*, actor: User, top: int = 20) -> dict[str, Any]:
+    require_warehouse(actor)
+    data = _churn()
+    out = _public(data)
+    if data.get("status") == "ok":
+        c = data["_customers"]
+        out["highest_risk"] = [
+            {"rank": rank, "account_id": key, "name": name, "risk": figures._f(c["risk"][i]),
+             "driver": str(c["driver"][i])}
+            for rank, (i, key, name) in enumerate(readable_ranked(actor, c["key"], top), 1)
+        ]
+    return out
+
+
+def dash_defection(*, actor: User, dimension: str = "region", top: int = 50) -> dict[str, Any]:
+    require_warehouse(actor)
+    data = _defection(dimension)
+    out = _public(data)
+    c = data["_customers"]
+    out["declining"] = [
+        {"account_id": key, "name": name, "baseline": figures._f(c["baseline"][i], 2),
+         "recent": figures._f(c["recent"][i], 2), "drop": figures._f(c["drop"][i], 2),
+         "drop_share": figures._f(c["drop_share"][i]), "p_value": figures._f(c["p_value"][i], 6)}
+        for i, key, name in readable_ranked(actor, c["key"], top)
+    ]
+    return out
+
+
+def dash_overview(*, actor: User) -> dict[str, Any]:
+    """Tiles: customers, revenue, segment and tier counts, median CLV (BG/NBD), churn risk."""
+    require_warehouse(actor)
+    rfm, clv, churn = _rfm(), _clv("bgnbd"), _churn()
+    out: dict[str, Any] = {"warehouse": warehouse_info(), "status": rfm.get("status")}
+    if rfm.get("status") != "ok":
+        return {**out, "message": rfm.get("message")}
+    out.update({
+        "customers": rfm["customers"], "revenue": rfm["revenue"], "as_of": rfm["as_of"],
+        "segments": [{"segment": s["segment"], "customers": s["customers"]} for s in rfm["segments"]],
+        "tiers": [{"tier": t["tier"], "customers": t["customers"]} for t in rfm["pyramid"]],
+        "median_clv": clv.get("median_clv") if clv.get("status") == "ok" else None,
+        "clv_message": clv.get("message"),
+        "churn_risk": churn.get("risk") if churn.get("status") == "ok" else None,
+        "churn_message": churn.get("message"),
+        # The save rate (share of alerted customers kept) comes with the churn alerts page.
+        "save_rate": None,
+    })
+    return out
+
+
+def dashboards_precompute() -> list[str]:
+    """Compute and cache every page's figures for the live warehouse; returns what it computed."""
+    done = ["rfm"]
+    _rfm()
+    for model in CLV_MODELS:
+        _clv(model)
+        done.append(f"clv:{model}")
+    _churn()
+    done.append("churn")
+    for dimension in KM_DIMENSIONS:
+        _defection(dimension)
+        done.append(f"defection:{dimension}")
+    return done

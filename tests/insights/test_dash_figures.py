@@ -1,0 +1,147 @@
+"""Dashboard numbers on a small known data set (services → warehouse build → API and pages):
+Kaplan–Meier values worked out by hand, segment and tier counts that add up, the declining
+account, cohorts, reasons for leaving, and the "too little data" messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from tests.insights.dash_data import small_base
+
+from rapport.insights.warehouse import warehouse_build
+
+
+@pytest.fixture
+def small(admin_user, rep, other_rep, wh_path):
+    data = small_base(admin_user, rep, other_rep)
+    warehouse_build()
+    return data
+
+
+def _get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_kaplan_meier_matches_the_hand_computed_curve(small, client_of, admin_user):
+    # Lifetimes: C 0 (left), A 60 (left), F 180, E 305 (left), D 394, H 455, B 546 (still buying).
+    body = _get(client_of(admin_user), "/api/v1/insights/defection?dimension=region")
+    overall = body["survival"]["overall"]
+    curve = dict(zip(overall["time"], overall["survival"], strict=True))
+    assert curve[0.0] == pytest.approx(6 / 7, abs=1e-4)  # 7 at risk, C leaves at once
+    assert curve[60.0] == pytest.approx(6 / 7 * 5 / 6, abs=1e-4)  # 6 at risk, A leaves
+    assert curve[180.0] == pytest.approx(5 / 7, abs=1e-4)  # F censored: no step
+    assert curve[305.0] == pytest.approx(5 / 7 * 3 / 4, abs=1e-4)  # E, D, H, B at risk; E leaves
+    assert curve[546.0] == pytest.approx(15 / 28, abs=1e-4)
+    assert body["survival"]["customers"] == 7 and body["survival"]["defected"] == 3
+    groups = {g["group"]: g for g in body["survival"]["groups"]}
+    assert set(groups) == {"Europe", "North America"}
+    europe = dict(zip(groups["Europe"]["time"], groups["Europe"]["survival"], strict=True))
+    america = dict(zip(groups["North America"]["time"], groups["North America"]["survival"], strict=True))
+    assert europe[60.0] == pytest.approx(3 / 4, abs=1e-4)  # A of A, B, F, H
+    assert america[0.0] == pytest.approx(2 / 3, abs=1e-4) and america[305.0] == pytest.approx(1 / 3, abs=1e-4)
+    assert (groups["Europe"]["defected"], groups["North America"]["defected"]) == (1, 2)
+    logrank = body["survival"]["logrank"]
+    assert logrank["status"] == "ok" and logrank["degrees_of_freedom"] == 1 and 0 < logrank["p_value"] < 1
+
+
+@pytest.mark.django_db
+def test_survival_by_tier_and_channel(small, client_of, admin_user):
+    tiers = _get(client_of(admin_user), "/api/v1/insights/defection?dimension=tier")["survival"]["groups"]
+    assert {g["group"]: g["customers"] for g in tiers} == {"gold": 2, "none": 5}
+    channels = _get(client_of(admin_user), "/api/v1/insights/defection?dimension=channel")["survival"]
+    assert [g["group"] for g in channels["groups"]] == ["none"]  # nobody has interactions
+    assert channels["logrank"]["status"] == "insufficient"  # one group: nothing to compare
+
+
+@pytest.mark.django_db
+def test_declining_account_and_cohorts(small, client_of, admin_user):
+    body = _get(client_of(admin_user), "/api/v1/insights/defection")
+    assert [a["name"] for a in body["declining"]] == ["Hotel SA"]
+    hotel = body["declining"][0]
+    assert (hotel["baseline"], hotel["recent"], hotel["drop_share"]) == (100.0, 0.0, 1.0)
+    assert hotel["account_id"] == small["H"].pk
+    cohorts = {r["cohort"]: r for r in body["cohorts"]["rows"]}
+    # January 2024: A, B, E. A and E bought again in Mar / Nov, B in Jul: one of three in month 2.
+    assert cohorts["2024-01"]["customers"] == 3
+    assert cohorts["2024-01"]["retention"][:3] == [1.0, 0.0, pytest.approx(1 / 3, abs=1e-4)]
+    assert cohorts["2025-01"]["customers"] == 1  # F
+    assert body["reasons"]["status"] == "insufficient"
+
+
+@pytest.mark.django_db
+def test_segment_and_tier_counts_add_up(small, client_of, admin_user):
+    rfm = _get(client_of(admin_user), "/api/v1/insights/rfm")
+    assert rfm["customers"] == 7  # Idle Ltd has no orders: not a customer
+    assert sum(s["customers"] for s in rfm["segments"]) == 7
+    assert sum(sum(row) for row in rfm["grid"]["counts"]) == 7
+    assert sum(t["customers"] for t in rfm["pyramid"]) == 7
+    # Revenue: A 40, B 90, C 500, D 20, E 80, F 20, H 1200.
+    assert rfm["revenue"] == 1950.0
+    assert sum(s["revenue"] for s in rfm["segments"]) == pytest.approx(1950.0)
+    overview = _get(client_of(admin_user), "/api/v1/insights/overview")
+    assert overview["customers"] == 7 and overview["revenue"] == 1950.0
+    assert {s["segment"]: s["customers"] for s in overview["segments"]} == {
+        s["segment"]: s["customers"] for s in rfm["segments"]}
+
+
+@pytest.mark.django_db
+def test_too_little_data_says_so(small, client_of, admin_user):
+    client = client_of(admin_user)
+    clv = _get(client, "/api/v1/insights/clv?model=pnbd")
+    assert clv["status"] == "insufficient" and "too few" in clv["message"]
+    churn = _get(client, "/api/v1/insights/churn")
+    assert churn["status"] == "insufficient" and churn["message"]
+    page = client.get("/insights/clv/").content.decode()
+    assert "too few to fit a lifetime-value model" in page
+    overview = _get(client, "/api/v1/insights/overview")
+    assert overview["median_clv"] is None and "too few" in overview["clv_message"]
+
+
+@pytest.mark.django_db
+def test_no_repeat_buying_is_a_clear_message(admin_user, rep, other_rep, wh_path, client_of):
+    from tests.insights.dash_data import account, buy, catalogue_usd
+
+    cat = catalogue_usd(admin_user)
+    for i in range(12):
+        buy(rep, account(rep, f"Once {i}", "DE"), cat, dt.date(2025, 1, 1 + i))
+    warehouse_build()
+    body = _get(client_of(admin_user), "/api/v1/insights/clv")
+    assert body["status"] == "insufficient" and body["repeat_buyers"] == 0
+    assert "no repeat buying" in body["message"]
+
+
+@pytest.mark.django_db
+def test_lost_deal_reasons_are_tallied(small, client_of, admin_user, rep):
+    from rapport.sales.models import Pipeline
+    from rapport.sales.services import opportunity_create, opportunity_move
+
+    lost = Pipeline.objects.get(is_default=True).stages.get(kind="lost")
+    for reason in ("Price", "price ", "Went with a competitor"):
+        deal = opportunity_create(actor=rep, account=small["A"], name="Deal", amount="100", currency="USD")
+        opportunity_move(actor=rep, opportunity=deal, stage=lost, expected_version=deal.version, close_reason=reason)
+    warehouse_build()  # a new build: the cached figures are recomputed
+    reasons = _get(client_of(admin_user), "/api/v1/insights/defection")["reasons"]
+    assert reasons["rows"] == [
+        {"source": "lost deal", "reason": "price", "count": 2, "share": pytest.approx(2 / 3, abs=1e-4)},
+        {"source": "lost deal", "reason": "went with a competitor", "count": 1,
+         "share": pytest.approx(1 / 3, abs=1e-4)},
+    ]
+    html = client_of(admin_user).get("/insights/defection/").content.decode()
+    assert "went with a competitor" in html and "<svg" in html
+
+
+@pytest.mark.django_db
+def test_a_rebuild_invalidates_the_cached_figures(small, client_of, admin_user, rep):
+    from tests.insights.dash_data import buy
+
+    client = client_of(admin_user)
+    assert _get(client, "/api/v1/insights/rfm")["revenue"] == 1950.0
+    buy(rep, small["idle"], small["cat"], dt.date(2025, 6, 30), 5)
+    assert _get(client, "/api/v1/insights/rfm")["revenue"] == 1950.0  # same build: cached
+    warehouse_build(incremental=True)
+    assert _get(client, "/api/v1/insights/rfm")["customers"] == 8
+    assert _get(client, "/api/v1/insights/rfm")["revenue"] == 2000.0

@@ -78,10 +78,10 @@ def new_customers(*, actor: User, scope: Scope, period: Period, by_owner: bool =
     return {TOTAL: rows[0][0] if rows else 0}
 
 
-def _purchases(actor: User | None, scope: Scope, start: Period, end: Period, *, owner: bool = False
-               ) -> tuple[str, list[Any]]:
-    """SQL of ``(account_id, d[, owner_id])``: every purchase from ``start``'s first to ``end``'s
-    last day, in scope for ``actor`` (``None``: everyone's, unscoped)."""
+def _purchase_parts(actor: User | None, scope: Scope, start: Period, end: Period, *, owner: bool = False
+                    ) -> list[tuple[str, tuple[Any, ...]]]:
+    """SQL and parameters of ``(account_id, d[, owner_id])``, orders then won deals: every purchase
+    from ``start``'s first to ``end``'s last day, in scope for ``actor`` (``None``: everyone's)."""
     first, _ = start.dt_range()
     _, after = end.dt_range()
     orders = _orders().filter(order_date__range=(start.start, end.end))
@@ -89,12 +89,26 @@ def _purchases(actor: User | None, scope: Scope, start: Period, end: Period, *, 
     if actor is not None:
         orders, deals = owned(actor, orders, scope), owned(actor, deals, scope)
     columns = ("account_id", "d", "owner_id") if owner else ("account_id", "d")
+    parts = [qs.values(*columns).order_by().query.sql_with_params()
+             for qs in (orders.annotate(d=F("order_date")), deals.annotate(d=TruncDate("closed_at")))]
+    return parts
+
+
+def _purchases(actor: User | None, scope: Scope, start: Period, end: Period, *, owner: bool = False
+               ) -> tuple[str, list[Any]]:
+    """:func:`_purchase_parts` as one ``UNION ALL``."""
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) q{i}" for i, (part, _) in
+                             enumerate(_purchase_parts(actor, scope, start, end, owner=owner)))
+    return sql, [p for _, params in _purchase_parts(actor, scope, start, end, owner=owner) for p in params]
+
+
+def _period_case(periods: list[Period], value: Any) -> tuple[str, list[Any]]:
+    """``CASE WHEN f.first BETWEEN <start> AND <end> THEN value(index, period) … END`` over ``periods``."""
     parts, params = [], []
-    for qs in (orders.annotate(d=F("order_date")), deals.annotate(d=TruncDate("closed_at"))):
-        sql, p = qs.values(*columns).order_by().query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) q{len(parts)}")
-        params.extend(p)
-    return " UNION ALL ".join(parts), params
+    for index, period in enumerate(periods):
+        parts.append("WHEN f.first BETWEEN %s AND %s THEN %s")
+        params.extend([period.start, period.end, value(index, period)])
+    return "CASE " + " ".join(parts) + " END", params
 
 
 def new_customers_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[int]:
@@ -104,18 +118,23 @@ def new_customers_series(*, actor: User, scope: Scope, periods: list[Period]) ->
     window (:func:`_first_purchases`, a few per period), each kept when it also bought in scope in
     the period of that first purchase — an ``EXISTS`` probe on the account's own purchases."""
     fresh, p_fresh = _first_purchases(periods[0], periods[-1])
-    scoped, p_scoped = _purchases(actor, scope, periods[0], periods[-1])
-    cases, p_case = [], []
-    for index, period in enumerate(periods):
-        cases.append(f"WHEN {{col}} BETWEEN %s AND %s THEN {index}")
-        p_case.extend([period.start, period.end])
-    bucket = "CASE " + " ".join(cases) + " END"
+    (orders, p_orders), (deals, p_deals) = _purchase_parts(actor, scope, periods[0], periods[-1])
+    # Per first purchase: its period's index and bounds, so the probe of the account's scoped
+    # purchases is ``account_id = … AND d BETWEEN …`` — an (account, date) index range, never a
+    # CASE over every purchase of the window.
+    index_sql, p_index = _period_case(periods, lambda i, p: i)
+    start_sql, p_start = _period_case(periods, lambda i, p: p.start)
+    end_sql, p_end = _period_case(periods, lambda i, p: p.end)
     sql = (
-        f"SELECT b, COUNT(*) FROM (SELECT f.account_id, {bucket.format(col='f.first')} AS b FROM ({fresh}) f) n "
-        f"WHERE EXISTS (SELECT 1 FROM ({scoped}) s WHERE s.account_id = n.account_id "
-        f"AND {bucket.format(col='s.d')} = n.b) GROUP BY b"
+        f"SELECT n.b, COUNT(*) FROM (SELECT f.account_id, {index_sql} AS b, {start_sql} AS bs, {end_sql} AS be "
+        f"FROM ({fresh}) f) n "
+        # Two EXISTS joined by OR, not one over a UNION: PostgreSQL turns a single EXISTS into a
+        # hash semi-join over every purchase of the window; OR keeps one index probe per account.
+        f"WHERE EXISTS (SELECT 1 FROM ({orders}) o WHERE o.account_id = n.account_id AND o.d BETWEEN n.bs AND n.be) "
+        f"OR EXISTS (SELECT 1 FROM ({deals}) w WHERE w.account_id = n.account_id AND w.d BETWEEN n.bs AND n.be) "
+        f"GROUP BY n.b"
     )
-    params = [*p_case, *p_fresh, *p_scoped, *p_case]
+    params = [*p_index, *p_start, *p_end, *p_fresh, *p_orders, *p_deals]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)  # noqa: S608 - only table names and the ORM's own SQL are interpolated
         counts = dict(cursor.fetchall())

@@ -4,6 +4,7 @@ table, the stage funnel and the 12-period trend) at 1,000,000 opportunities and 
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py                     # PostgreSQL, full size
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --opportunities 20000 --orders 100000
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --sqlite --opportunities 5000 --orders 20000
+    nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --reuse   # keep the data; later runs measure at once
 
 PostgreSQL: a dedicated database (``DATABASE_URL``'s server, database ``rapport_bench_metrics``)
 is created, filled server-side with ``INSERT … SELECT generate_series`` (SQLite: a recursive

@@ -5,9 +5,12 @@ count for a rep or team is the order's or deal's owner/team, narrowed by ``core.
 whether an account bought *before* is a fact about the customer, checked over every order and
 deal (a customer first won by another team is not new for this one).
 
-All counts are ``COUNT(DISTINCT account_id)`` in SQL with ``EXISTS``/``NOT EXISTS`` probes on
-``(account, date)`` indexes; a customer a rep and a teammate both sold to counts once for each
-of them and once in the total.
+All counts are ``COUNT(DISTINCT account_id)`` in SQL; a customer a rep and a teammate both sold
+to counts once for each of them and once in the total. "Ever ordered, and first when" is read
+from ``commerce.AccountPurchaseStats`` (one row per account that ordered, kept by the order
+services and merges), not by probing millions of orders: new customers start from the few
+accounts whose first order or first won deal falls in the window, then probe each one's own
+purchases in scope on the ``(account, date)`` indexes.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ table, the stage funnel and the 12-period trend) at 1,000,000 opportunities and 
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py                     # PostgreSQL, full size
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --opportunities 20000 --orders 100000
     nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --sqlite --opportunities 5000 --orders 20000
+    nice -n 10 .venv/bin/python bench/bench_sales_metrics.py --reuse   # keep the data; later runs measure at once
 
 PostgreSQL: a dedicated database (``DATABASE_URL``'s server, database ``rapport_bench_metrics``)
 is created, filled server-side with ``INSERT … SELECT generate_series`` (SQLite: a recursive
@@ -113,7 +114,16 @@ def generate(*, opportunities: int, orders: int, calls: int) -> dict[str, int]:
     from django.db import connection
 
     from rapport.activities.models import Interaction
-    from rapport.commerce.models import ExchangeRate, Invoice, Order, OrderLine, Product, Subscription
+    from rapport.commerce.models import (
+        AccountPurchaseStats,
+        ExchangeRate,
+        Invoice,
+        Order,
+        OrderLine,
+        Product,
+        Subscription,
+    )
+    from rapport.commerce.purchase_stats import purchase_stats_rebuild
     from rapport.core.choices import Role
     from rapport.core.models import Team
     from rapport.core.services import user_create
@@ -218,7 +228,9 @@ def generate(*, opportunities: int, orders: int, calls: int) -> dict[str, int]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
-    models = [Account, Opportunity, StageChange, Order, OrderLine, Invoice, Interaction, Subscription, ExchangeRate]
+    purchase_stats_rebuild()  # orders were written in SQL, not by the services that keep it
+    models = [Account, Opportunity, StageChange, Order, OrderLine, Invoice, Interaction, Subscription, ExchangeRate,
+              AccountPurchaseStats]
     sequences_reset(models)
     analyze(models)
     if connection.vendor == "postgresql":
@@ -251,6 +263,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead of PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="PostgreSQL: measure the database a --keep run left (migrated first), if its size "
+                             "matches; generate and keep it otherwise")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the naive per-rep baseline")
     args = parser.parse_args()
     tmp = None
     if args.sqlite:
@@ -266,23 +282,44 @@ def main() -> None:
     else:
         parsed = urlparse(os.environ.get("DATABASE_URL") or common.DEFAULT_URL)
         url = parsed._replace(path=f"/{BENCH_DB}").geturl()
-        _drop(url)  # a leftover of an interrupted run
+        if not (args.reuse and _generated(url, args.opportunities, args.orders)):
+            _drop(url)  # a leftover of an interrupted run, or of another size
         common.django_setup(url)
     try:
-        generate(opportunities=args.opportunities, orders=args.orders, calls=args.calls or args.opportunities)
-        measure_all(args.runs)
+        if not (args.reuse and _generated(url, args.opportunities, args.orders)):
+            generate(opportunities=args.opportunities, orders=args.orders, calls=args.calls or args.opportunities)
+        else:
+            print(f"Reusing {BENCH_DB} ({args.opportunities:,} opportunities, {args.orders:,} orders)", flush=True)
+        measure_all(args.runs, baseline=not args.no_baseline)
     finally:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
             else:
                 _drop(url)
 
 
-def measure_all(runs: int) -> None:
+def _generated(url: str, opportunities: int, orders: int) -> bool:
+    """Whether ``url`` holds a finished generation of this size (its tables' row counts match)."""
+    import psycopg
+
+    parsed = urlparse(url)
+    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            return False
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            opps = conn.execute("SELECT count(*) FROM sales_opportunity").fetchone()
+            ords = conn.execute("SELECT count(*) FROM commerce_order").fetchone()
+        except psycopg.Error:
+            return False
+    return bool(opps and ords and opps[0] == opportunities and ords[0] == orders)
+
+
+def measure_all(runs: int, baseline: bool = True) -> None:
     from rapport.core.models import Team, User
     from rapport.sales.metrics import metrics_dashboard
     from rapport.sales.metrics_scope import Scope, period_resolve
@@ -297,10 +334,13 @@ def measure_all(runs: int) -> None:
         board = metrics_dashboard(actor=actor, period=last_month, scope=scope)
         ours = common.measure(lambda a=actor, s=scope: metrics_dashboard(actor=a, period=last_month, scope=s),
                               runs=runs, warmup=1)
-        base = common.measure(lambda a=actor, s=scope: naive_per_rep(a, last_month, s), runs=max(2, runs // 3),
-                              warmup=0)
-        rows.append([name, len(board.reps), ours.p50 / 1000, ours.p95 / 1000, base.p50 / 1000, base.p95 / 1000,
-                     base.p95 / ours.p95])
+        if baseline:
+            base = common.measure(lambda a=actor, s=scope: naive_per_rep(a, last_month, s),
+                                  runs=max(2, runs // 3), warmup=0)
+            rows.append([name, len(board.reps), ours.p50 / 1000, ours.p95 / 1000, base.p50 / 1000,
+                         base.p95 / 1000, base.p95 / ours.p95])
+        else:
+            rows.append([name, len(board.reps), ours.p50 / 1000, ours.p95 / 1000, "-", "-", "-"])
         t = board.total
         print(f"{name}, {last_month.label}: new revenue {t['new_revenue']:,}, won {t['won']:,} "
               f"({t['won_amount']:,}), win rate {t['win_rate']:.3f}, new customers {t['new_customers']:,}, "

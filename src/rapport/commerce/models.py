@@ -479,3 +479,31 @@ __all__ = [
     "Subscription",
     "TaxRate",
 ]
+
+
+class AccountPurchaseStats(models.Model):
+    """Per account, the first and last day it placed a non-cancelled order: a summary of
+    ``Order`` kept so "is this account's first purchase in the period?" is an index range scan
+    instead of a probe of every order (the sales metrics at millions of orders).
+
+    Invariants (``commerce.purchase_stats``): an account has a row exactly when it has a
+    non-cancelled order; ``first_order_date``/``last_order_date`` are the MIN/MAX ``order_date``
+    of those orders. Only the order services change orders, and they refresh the row in their
+    own transaction; an account merge or its undo refreshes both accounts (a merge listener).
+    The rows are derived data: ``purchase_stats_rebuild`` recomputes them all from the orders.
+    """
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    first_order_date = models.DateField()
+    last_order_date = models.DateField()
+
+    class Meta:
+        verbose_name = _("account purchase summary")
+        verbose_name_plural = _("account purchase summaries")
+        indexes = [
+            models.Index(fields=["first_order_date"], name="purchasestats_first"),
+            models.Index(fields=["last_order_date"], name="purchasestats_last"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.first_order_date}…{self.last_order_date}"

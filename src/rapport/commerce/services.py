@@ -52,6 +52,7 @@ from rapport.commerce.money import (
 )
 from rapport.commerce.order_events import ORDER_FULFILLED, ORDER_INVOICED, order_event_emit
 from rapport.commerce.pricing import HUNDRED, line_amounts, price_lookup, tax_rate_for
+from rapport.commerce.purchase_stats import purchase_stats_refresh
 from rapport.commerce.writes import clean, create, update
 from rapport.core import permissions
 from rapport.core.audit import audit_record
@@ -262,6 +263,7 @@ def order_create_from_lines(
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
+    purchase_stats_refresh([order.account_id])
     return order
 
 
@@ -302,6 +304,7 @@ def order_cancel(*, actor: User, order: Order, expected_version: int | None) -> 
         expected_version=expected_version,
         what="order",
     )
+    purchase_stats_refresh([order.account_id])
     return order
 
 

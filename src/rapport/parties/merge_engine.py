@@ -51,6 +51,10 @@ from rapport.core.versioning import versioned_save
 from rapport.parties.choices import DuplicateStatus
 
 RULES = ("survivor", "recent", "trusted")
+# Apps above parties that keep data derived from a party's rows (e.g. commerce's per-account
+# purchase summary) register here; see :func:`merge_listen`.
+MergeListener = Callable[..., None]
+_listeners: list[MergeListener] = []
 CHOICES = ("survivor", "duplicate")
 _CHUNK = 500
 
@@ -551,7 +555,21 @@ def party_merge(
         context=audit_context,
     )
     duplicate.delete()
+    _announce(model, survivor.pk, merge.duplicate_id)
     return merge
+
+
+def merge_listen(callback: MergeListener) -> None:
+    """Call ``callback(model=..., survivor_id=..., duplicate_id=...)`` after every merge and every
+    undo, inside its transaction (a derived row must be right when the merge commits, and go
+    with it when it rolls back). Idempotent; registered in the listener's ``AppConfig.ready``."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def _announce(model: type[Model], survivor_id: int, duplicate_id: int) -> None:
+    for callback in list(_listeners):
+        callback(model=model, survivor_id=survivor_id, duplicate_id=duplicate_id)
 
 
 def party_merge_get(spec: MergeSpec, *, actor: User, merge_id: Any) -> Any:
@@ -665,5 +683,6 @@ def party_merge_undo(spec: MergeSpec, *, actor: User, merge: Any, context: dict[
         changes={k: [None, v] for k, v in restored.items() if not empty(v)},
         context=audit_context,
     )
+    _announce(model, survivor.pk, duplicate.pk)
     duplicate.refresh_from_db()
     return duplicate

@@ -5,9 +5,12 @@ count for a rep or team is the order's or deal's owner/team, narrowed by ``core.
 whether an account bought *before* is a fact about the customer, checked over every order and
 deal (a customer first won by another team is not new for this one).
 
-All counts are ``COUNT(DISTINCT account_id)`` in SQL with ``EXISTS``/``NOT EXISTS`` probes on
-``(account, date)`` indexes; a customer a rep and a teammate both sold to counts once for each
-of them and once in the total.
+All counts are ``COUNT(DISTINCT account_id)`` in SQL; a customer a rep and a teammate both sold
+to counts once for each of them and once in the total. "Ever ordered, and first when" is read
+from ``commerce.AccountPurchaseStats`` (one row per account that ordered, kept by the order
+services and merges), not by probing millions of orders: new customers start from the few
+accounts whose first order or first won deal falls in the window, then probe each one's own
+purchases in scope on the ``(account, date)`` indexes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from rapport.commerce.choices import OrderStatus
-from rapport.commerce.models import Order
+from rapport.commerce.models import AccountPurchaseStats, Order
 from rapport.core.models import User
 from rapport.sales.choices import OpportunityStatus
 from rapport.sales.metrics_deals import TOTAL, grouped
@@ -31,89 +34,110 @@ def _orders() -> QuerySet[Order]:
     return Order.objects.exclude(status=OrderStatus.CANCELLED)
 
 
-def _bought_before(period: Period) -> tuple[Exists, Exists]:
-    first, _ = period.dt_range()
-    order = Exists(_orders().filter(account_id=OuterRef("account_id"), order_date__lt=period.start))
-    deal = Exists(Opportunity.objects.filter(account_id=OuterRef("account_id"), status=OpportunityStatus.WON,
-                                             closed_at__lt=first))
-    return order, deal
+def _stats_table() -> str:
+    return AccountPurchaseStats._meta.db_table
 
 
-def _count_distinct_accounts(querysets: list[QuerySet[Any]], by_owner: bool) -> dict[Any, int]:
-    """``COUNT(DISTINCT account_id)`` over the union of ``querysets`` (each selecting ``owner_id``
-    and ``account_id``), per owner or in total. Raw SQL only to wrap the ORM's own SQL: the ORM
-    cannot aggregate over a UNION."""
-    parts, params = [], []
-    for qs in querysets:
-        sql, p = qs.values("owner_id", "account_id").order_by().query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) q{len(parts)}")
-        params.extend(p)
-    union = " UNION ALL ".join(parts)
-    head = "u.owner_id, " if by_owner else ""
-    tail = " GROUP BY u.owner_id" if by_owner else ""
+def _won_everyone(first: Any, after: Any) -> QuerySet[Opportunity]:
+    return Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=first, closed_at__lt=after)
+
+
+def _first_purchases(start: Period, end: Period) -> tuple[str, list[Any]]:
+    """SQL of ``(account_id, first)``: every account whose first purchase ever — by anyone —
+    falls from ``start``'s first to ``end``'s last day, with that day.
+
+    The first order day comes from ``commerce.AccountPurchaseStats`` (an index range scan, not a
+    probe of every order); won deals are few enough to read. An account is kept only when it
+    bought nothing before the window: no earlier first order, no deal won before."""
+    window_start, _ = start.dt_range()
+    _, window_after = end.dt_range()
+    won = _won_everyone(window_start, window_after).annotate(d=TruncDate("closed_at"))
+    won_sql, won_params = won.values("account_id", "d").order_by().query.sql_with_params()
+    stats, deal_t = _stats_table(), Opportunity._meta.db_table
+    sql = (
+        f'SELECT a.account_id, MIN(a.d) AS first FROM (SELECT account_id, first_order_date AS d FROM "{stats}" '
+        f"WHERE first_order_date BETWEEN %s AND %s UNION ALL SELECT * FROM ({won_sql}) w0) a "
+        f'WHERE NOT EXISTS (SELECT 1 FROM "{stats}" x WHERE x.account_id = a.account_id AND x.first_order_date < %s) '
+        f'AND NOT EXISTS (SELECT 1 FROM "{deal_t}" y WHERE y.account_id = a.account_id AND y.status = %s '
+        f"AND y.closed_at < %s) GROUP BY a.account_id"
+    )
+    return sql, [start.start, end.end, *won_params, start.start, OpportunityStatus.WON, window_start]
+
+
+def new_customers(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, int]:
+    """Accounts whose first purchase is in the period and who bought in scope in it (per owner: from
+    that owner), ``COUNT(DISTINCT account_id)``."""
+    fresh, p_fresh = _first_purchases(period, period)
+    scoped, p_scoped = _purchases(actor, scope, period, period, owner=True)
+    head = "s.owner_id, " if by_owner else ""
+    tail = " GROUP BY s.owner_id" if by_owner else ""
+    sql = (f"SELECT {head}COUNT(DISTINCT s.account_id) FROM ({scoped}) s "
+           f"WHERE s.account_id IN (SELECT f.account_id FROM ({fresh}) f){tail}")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {head}COUNT(DISTINCT u.account_id) FROM ({union}) u{tail}", params)  # noqa: S608
+        cursor.execute(sql, [*p_scoped, *p_fresh])  # noqa: S608 - only table names and the ORM's own SQL
         rows = cursor.fetchall()
     if by_owner:
         return dict(rows)
     return {TOTAL: rows[0][0] if rows else 0}
 
 
-def new_customers(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, int]:
-    first, after = period.dt_range()
-    before_order, before_deal = _bought_before(period)
-    orders = owned(actor, _orders().filter(order_date__range=(period.start, period.end)), scope)
-    deals = owned(actor, Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=first,
-                                                    closed_at__lt=after), scope)
-    fresh = [qs.filter(~before_order, ~before_deal) for qs in (orders, deals)]
-    return _count_distinct_accounts(fresh, by_owner)
-
-
-def _purchases(actor: User | None, scope: Scope, start: Period, end: Period) -> tuple[str, list[Any]]:
-    """SQL of ``(account_id, d)``: every purchase from ``start``'s first to ``end``'s last day, in
-    scope for ``actor`` (``None``: everyone's, unscoped)."""
+def _purchase_parts(actor: User | None, scope: Scope, start: Period, end: Period, *, owner: bool = False
+                    ) -> list[tuple[str, tuple[Any, ...]]]:
+    """SQL and parameters of ``(account_id, d[, owner_id])``, orders then won deals: every purchase
+    from ``start``'s first to ``end``'s last day, in scope for ``actor`` (``None``: everyone's)."""
     first, _ = start.dt_range()
     _, after = end.dt_range()
     orders = _orders().filter(order_date__range=(start.start, end.end))
-    deals = Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=first, closed_at__lt=after)
+    deals = _won_everyone(first, after)
     if actor is not None:
         orders, deals = owned(actor, orders, scope), owned(actor, deals, scope)
+    columns = ("account_id", "d", "owner_id") if owner else ("account_id", "d")
+    parts = [qs.values(*columns).order_by().query.sql_with_params()
+             for qs in (orders.annotate(d=F("order_date")), deals.annotate(d=TruncDate("closed_at")))]
+    return parts
+
+
+def _purchases(actor: User | None, scope: Scope, start: Period, end: Period, *, owner: bool = False
+               ) -> tuple[str, list[Any]]:
+    """:func:`_purchase_parts` as one ``UNION ALL``."""
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) q{i}" for i, (part, _) in
+                             enumerate(_purchase_parts(actor, scope, start, end, owner=owner)))
+    return sql, [p for _, params in _purchase_parts(actor, scope, start, end, owner=owner) for p in params]
+
+
+def _period_case(periods: list[Period], value: Any) -> tuple[str, list[Any]]:
+    """``CASE WHEN f.first BETWEEN <start> AND <end> THEN value(index, period) … END`` over ``periods``."""
     parts, params = [], []
-    for qs in (orders.annotate(d=F("order_date")), deals.annotate(d=TruncDate("closed_at"))):
-        sql, p = qs.values("account_id", "d").order_by().query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) q{len(parts)}")
-        params.extend(p)
-    return " UNION ALL ".join(parts), params
+    for index, period in enumerate(periods):
+        parts.append("WHEN f.first BETWEEN %s AND %s THEN %s")
+        params.extend([period.start, period.end, value(index, period)])
+    return "CASE " + " ".join(parts) + " END", params
 
 
 def new_customers_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[int]:
     """New customers of each of ``periods`` (consecutive, oldest first) in one query.
 
-    Same definition as :func:`new_customers`, computed per account instead of per purchase: the
-    account's first purchase in the window (by anyone) must be its first ever (no purchase before
-    the window) and fall in a period where the account also bought in scope. So each account is
-    probed once for the whole window, not once per purchase per period."""
-    window_start, _ = periods[0].dt_range()
-    everyone, p_all = _purchases(None, scope, periods[0], periods[-1])
-    scoped, p_scoped = _purchases(actor, scope, periods[0], periods[-1])
-    cases, p_case = [], []
-    for index, period in enumerate(periods):
-        cases.append(f"WHEN {{col}} BETWEEN %s AND %s THEN {index}")
-        p_case.extend([period.start, period.end])
-    bucket = "CASE " + " ".join(cases) + " END"
-    order_t, deal_t = Order._meta.db_table, Opportunity._meta.db_table
+    Same definition as :func:`new_customers`: the accounts whose first purchase ever falls in the
+    window (:func:`_first_purchases`, a few per period), each kept when it also bought in scope in
+    the period of that first purchase — an ``EXISTS`` probe on the account's own purchases."""
+    fresh, p_fresh = _first_purchases(periods[0], periods[-1])
+    (orders, p_orders), (deals, p_deals) = _purchase_parts(actor, scope, periods[0], periods[-1])
+    # Per first purchase: its period's index and bounds, so the probe of the account's scoped
+    # purchases is ``account_id = … AND d BETWEEN …`` — an (account, date) index range, never a
+    # CASE over every purchase of the window.
+    index_sql, p_index = _period_case(periods, lambda i, p: i)
+    start_sql, p_start = _period_case(periods, lambda i, p: p.start)
+    end_sql, p_end = _period_case(periods, lambda i, p: p.end)
     sql = (
-        f"SELECT b, COUNT(*) FROM (SELECT DISTINCT f.account_id, {bucket.format(col='f.first')} AS b "
-        f"FROM (SELECT a.account_id, MIN(a.d) AS first FROM ({everyone}) a GROUP BY a.account_id) f "
-        f"JOIN ({scoped}) s ON s.account_id = f.account_id "
-        f"AND {bucket.format(col='s.d')} = {bucket.format(col='f.first')} "
-        f'WHERE NOT EXISTS (SELECT 1 FROM "{order_t}" o WHERE o.account_id = f.account_id '
-        f"AND o.order_date < %s AND NOT (o.status = %s)) "
-        f'AND NOT EXISTS (SELECT 1 FROM "{deal_t}" w WHERE w.account_id = f.account_id '
-        f"AND w.status = %s AND w.closed_at < %s)) n GROUP BY b"
+        f"SELECT n.b, COUNT(*) FROM (SELECT f.account_id, {index_sql} AS b, {start_sql} AS bs, {end_sql} AS be "
+        f"FROM ({fresh}) f) n "
+        # Two EXISTS joined by OR, not one over a UNION: PostgreSQL turns a single EXISTS into a
+        # hash semi-join over every purchase of the window; OR keeps one index probe per account.
+        f"WHERE EXISTS (SELECT 1 FROM ({orders}) o WHERE o.account_id = n.account_id AND o.d BETWEEN n.bs AND n.be) "
+        f"OR EXISTS (SELECT 1 FROM ({deals}) w WHERE w.account_id = n.account_id AND w.d BETWEEN n.bs AND n.be) "
+        f"GROUP BY n.b"
     )
-    params = [*p_case, *p_all, *p_scoped, *p_case, *p_case, periods[0].start, OrderStatus.CANCELLED,
-              OpportunityStatus.WON, window_start]
+    params = [*p_index, *p_start, *p_end, *p_fresh, *p_orders, *p_deals]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)  # noqa: S608 - only table names and the ORM's own SQL are interpolated
         counts = dict(cursor.fetchall())
@@ -152,7 +176,8 @@ def prospective_customers(*, actor: User, scope: Scope, by_owner: bool = False) 
     """Accounts with an open deal in scope (a lead converted into a deal included) that never placed
     a non-cancelled order: a snapshot of now, not of the period."""
     keys = ["owner_id"] if by_owner else []
-    ever = Exists(_orders().filter(account_id=OuterRef("account_id")))
+    # An account ever ordered exactly when it has a purchase summary row (commerce.AccountPurchaseStats).
+    ever = Exists(AccountPurchaseStats.objects.filter(account_id=OuterRef("account_id")))
     rows = grouped(owned(actor, Opportunity.objects.filter(status=OpportunityStatus.OPEN), scope).filter(~ever),
                    keys, n=Count("account_id", distinct=True))
     out = {(g["owner_id"] if by_owner else TOTAL): g["n"] for g in rows}

@@ -24,7 +24,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from rapport.core import permissions
-from rapport.core.choices import Role
+from rapport.core.choices import Role, Visibility
 from rapport.core.errors import PermissionDenied, ValidationFailed
 from rapport.core.models import Team, User
 from rapport.sales.forecasting import period_bounds
@@ -151,10 +151,35 @@ def scope_check(actor: User, *, owner_id: int | None = None, team_id: int | None
     return Scope(owner_id=owner_id, team_id=team_id)
 
 
+def _reads_whole_team(actor: User, model: type[Model], team_id: int) -> bool:
+    """Whether ``core.permissions`` lets ``actor`` read every row of ``model`` whose team is
+    ``team_id`` — the same rule as its row filter: a manager the teams they manage, a member
+    their own team unless the model is private, an administrator (or a public model) all."""
+    if actor.is_administrator:
+        return True
+    visibility = permissions.visibility_for(model)
+    if visibility == Visibility.PUBLIC or team_id in permissions.managed_team_ids(actor):
+        return True
+    return visibility != Visibility.PRIVATE and actor.team_id == team_id
+
+
 def owned(actor: User, queryset: QuerySet[M], scope: Scope, *, via: str = "") -> QuerySet[M]:
-    """``queryset`` narrowed to what ``actor`` may read (``core.permissions``) and to ``scope``."""
+    """``queryset`` narrowed to what ``actor`` may read (``core.permissions``) and to ``scope``.
+
+    When the scope alone implies the read rule (a team the actor reads whole, or the actor's own
+    rows), the rule's ``owner = me OR team IN (…)`` is left out: it selects nothing more, and an
+    OR across columns keeps PostgreSQL from using the scope's indexes (the team dashboard was
+    slower than the company's)."""
+    prefix = f"{via}__" if via else ""
+    model = queryset.model._meta.get_field(via).related_model if via else queryset.model
+    if scope.team_id is not None and _reads_whole_team(actor, model, scope.team_id):
+        permissions.require_model_perm(actor, queryset.model, "view")
+        return scope.narrow(queryset, prefix=prefix)
+    if scope.owner_id is not None and scope.owner_id == actor.pk:
+        permissions.require_model_perm(actor, queryset.model, "view")  # one's own rows are always readable
+        return scope.narrow(queryset, prefix=prefix)
     rows = permissions.readable(actor, queryset, via=via)
-    return scope.narrow(rows, prefix=f"{via}__" if via else "")
+    return scope.narrow(rows, prefix=prefix)
 
 
 def sellers(actor: User, scope: Scope) -> QuerySet[User]:

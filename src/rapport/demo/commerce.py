@@ -18,6 +18,7 @@ from django.db import connection
 
 from rapport.commerce import services, services_catalogue
 from rapport.commerce.models import (
+    AccountPurchaseStats,
     BundleComponent,
     ExchangeRate,
     Invoice,
@@ -38,6 +39,7 @@ from rapport.core.models import User
 from rapport.parties.models import Account
 
 COMMERCE_MODELS = (
+    AccountPurchaseStats,  # per-account summary of the orders below (commerce.purchase_stats)
     Payment,
     InvoiceLine,
     Invoice,

@@ -184,10 +184,11 @@ def board_columns(
     columns = []
     for stage in stages:
         count, total, weighted = figures.get(stage.pk, (0, Decimal(0), Decimal(0)))
-        columns.append(Column(
-            stage=stage, page=board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters),
-            count=count, total=total, weighted=weighted,
-        ))
+        # The figures count the very deals the cards would show, so a column they find empty
+        # needs no query of its own (closed stages often are, on a board of open deals).
+        page = (board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters)
+                if count else Page(items=[], next_cursor=None))
+        columns.append(Column(stage=stage, page=page, count=count, total=total, weighted=weighted))
     return columns
 
 

@@ -145,3 +145,17 @@ def test_a_rebuild_invalidates_the_cached_figures(small, client_of, admin_user, 
     warehouse_build(incremental=True)
     assert _get(client, "/api/v1/insights/rfm")["customers"] == 8
     assert _get(client, "/api/v1/insights/rfm")["revenue"] == 2000.0
+
+
+@pytest.mark.django_db
+def test_precompute_fills_the_cache_for_every_page(small, client_of, admin_user):
+    from django.core.cache import cache
+
+    from rapport.insights.tasks import dashboards_precompute_task
+
+    cache.clear()
+    done = dashboards_precompute_task()
+    assert done == ["rfm", "clv:bgnbd", "clv:pnbd", "clv:mbgnbd", "churn",
+                    "defection:region", "defection:tier", "defection:channel"]
+    keys = [k for k in cache._cache if ":insights:dash:" in k]  # LocMemCache: the test settings' cache
+    assert len(keys) == len(done)

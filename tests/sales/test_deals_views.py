@@ -10,6 +10,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from tests.conftest import client_for
 
 from rapport.activities.models import Interaction
@@ -98,6 +100,27 @@ def test_board_columns_show_figures_cards_and_filters(deal, rep, customer, stage
     assert '<span class="col-count" data-value="0">0</span>' in generated[:2000]
     bad = client_for(rep).get("/board/?close_from=yesterday")
     assert bad.status_code == 200 and b"must be a date" in bad.content
+
+
+def test_board_weighted_figure_is_exact_per_deal_probability(rep, customer, stages) -> None:
+    """Σ amount × probability / 100 over the column, to the cent, whatever each deal's own
+    probability (SQLite once divided integers and dropped the fraction: 333 × 70 / 100 = 233)."""
+    odd = opportunity_create(actor=rep, account=customer, name="Odd", amount="333", stage=stages["quote"])
+    small = opportunity_create(actor=rep, account=customer, name="Small", amount="1.50", stage=stages["quote"])
+    Opportunity.objects.filter(pk=small.pk).update(probability=10)  # a deal's probability may differ from its stage's
+    assert (odd.probability, Opportunity.objects.get(pk=small.pk).probability) == (70, 10)
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for(rep).get("/board/").content.decode()
+    # one page of cards is read for the one column with deals; the empty ones need no query
+    card_reads = [q["sql"] for q in queries.captured_queries
+                  if q["sql"].startswith('SELECT "sales_opportunity"."id"') and "ORDER BY" in q["sql"]]
+    assert len(card_reads) == 1 and f'"stage_id" = {stages["quote"].pk}' in card_reads[0], card_reads
+    assert page.count('class="deal-card') == 2 and page.count('class="board-col ') == 10
+    quote_col = page[page.index(f'data-stage-id="{stages["quote"].pk}"'):][:2000]
+    assert '<span class="col-count" data-value="2">2</span>' in quote_col
+    assert re.search(r'class="col-total" data-value="334\.50*">335<', quote_col), quote_col
+    # 333 × 70 % + 1.50 × 10 % = 233.10 + 0.15
+    assert re.search(r'class="col-weighted" data-value="233\.250*">233<', quote_col), quote_col
 
 
 def test_board_owner_filter_me_and_team(deal, rep, teammate, manager, customer) -> None:

@@ -19,3 +19,14 @@ def customers_score_task() -> dict[str, int]:
 
     result = customers_score()
     return {"customers": result.customers, "alerts": result.alerts}
+
+
+@shared_task(name="rapport.insights.tasks.dashboards_precompute_task")
+def dashboards_precompute_task() -> list[str]:
+    """Fill the dashboards' cache for the live warehouse (every page and parameter), so the first
+    visitor after a build does not wait for the model fits. Idempotent: a second run finds the
+    figures cached under the same build and computes nothing. Useful only with a cache shared by
+    the web processes (Redis, memcached, database or file cache; not the per-process default)."""
+    from rapport.insights.selectors_dash import dashboards_precompute
+
+    return dashboards_precompute()

@@ -190,9 +190,11 @@ class Opportunity(OwnedModel):
             models.Index(fields=["status", "expected_close_date"], name="opportunity_status_close"),
             models.Index(fields=["account", "status"], name="opportunity_account_status"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
-            # The board's column figures (count, total, weighted per stage, narrowed to the deals the
-            # actor may see by owner/team) read from this index alone instead of every deal's row.
-            models.Index(fields=["pipeline", "stage", "owner", "team", "amount", "probability"],
+            # The board's column figures (count and total per stage and probability, narrowed to the
+            # deals the actor may see by owner/team) read from this index alone, in its order: SQLite
+            # groups without a sort; PostgreSQL still prefers a sequential scan when nearly every row
+            # is readable (a manager's board), and that is the right plan.
+            models.Index(fields=["pipeline", "stage", "probability", "owner", "team", "amount"],
                          name="opportunity_board_figures"),
             # Metrics: the stage funnel reads the deals created in a period; "bought before?"
             # probes an account's won deals by close date.

@@ -85,14 +85,18 @@ class Account(OwnedModel):
     # Scores written by the insights scoring job (``party_scores_set``), kept here so that lists and
     # segments filter on them without reaching into the layer above. Derived data: no version bump,
     # no audit event, never edited by hand; "" means not scored (no purchases, or never run).
+    # db_default: the importer's COPY names only the columns it fills; the scores start empty.
     value_segment = models.CharField(
-        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True, default="", editable=False
+        _("RFM segment"), max_length=20, choices=RfmSegment.choices, blank=True, default="", db_default="",
+        editable=False,
     )
     value_tier = models.CharField(
-        _("value tier"), max_length=10, choices=Tier.choices, blank=True, default="", editable=False
+        _("value tier"), max_length=10, choices=Tier.choices, blank=True, default="", db_default="",
+        editable=False,
     )
     churn_risk = models.CharField(
-        _("churn risk"), max_length=10, choices=ChurnRisk.choices, blank=True, default="", editable=False
+        _("churn risk"), max_length=10, choices=ChurnRisk.choices, blank=True, default="", db_default="",
+        editable=False,
     )
 
     class Meta:

@@ -25,17 +25,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='account',
             name='churn_risk',
-            field=models.CharField(blank=True, choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='', editable=False, max_length=10, verbose_name='churn risk'),
+            field=models.CharField(blank=True, db_default='', choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='', editable=False, max_length=10, verbose_name='churn risk'),
         ),
         migrations.AddField(
             model_name='account',
             name='value_segment',
-            field=models.CharField(blank=True, choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cant_lose_them', "Can't lose them"), ('hibernating', 'Hibernating'), ('lost', 'Lost')], default='', editable=False, max_length=20, verbose_name='RFM segment'),
+            field=models.CharField(blank=True, db_default='', choices=[('champions', 'Champions'), ('loyal', 'Loyal'), ('potential_loyalist', 'Potential loyalist'), ('new', 'New'), ('promising', 'Promising'), ('need_attention', 'Need attention'), ('about_to_sleep', 'About to sleep'), ('at_risk', 'At risk'), ('cant_lose_them', "Can't lose them"), ('hibernating', 'Hibernating'), ('lost', 'Lost')], default='', editable=False, max_length=20, verbose_name='RFM segment'),
         ),
         migrations.AddField(
             model_name='account',
             name='value_tier',
-            field=models.CharField(blank=True, choices=[('platinum', 'Platinum'), ('gold', 'Gold'), ('iron', 'Iron'), ('lead', 'Lead')], default='', editable=False, max_length=10, verbose_name='value tier'),
+            field=models.CharField(blank=True, db_default='', choices=[('platinum', 'Platinum'), ('gold', 'Gold'), ('iron', 'Iron'), ('lead', 'Lead')], default='', editable=False, max_length=10, verbose_name='value tier'),
         ),
         migrations.AddIndex(
             model_name='account',

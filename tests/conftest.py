@@ -6,7 +6,7 @@ writing rows by hand, so tests exercise the same code paths as the product.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.test import Client
@@ -101,3 +101,44 @@ def client_for(user: User | None) -> Client:
 @pytest.fixture
 def client_of():
     return client_for
+
+
+class Received(NamedTuple):
+    """One message the test SMTP server accepted: envelope sender, recipients, and the raw text."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: str
+
+
+class Inbox:
+    """What a real SMTP server on loopback received, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[Received] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        raw = envelope.original_content or envelope.content
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """An aiosmtpd server on 127.0.0.1 (a free port) and Django's SMTP backend pointed at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()

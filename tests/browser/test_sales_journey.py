@@ -20,7 +20,6 @@ from django.apps import apps as django_apps
 from django.utils import timezone
 from tests.browser.conftest import browser, login, page  # noqa: F401 - the browser fixtures live there
 from tests.conftest import PASSWORD
-from tests.sales.conftest import smtp_inbox  # noqa: F401 - the real SMTP server lives there
 
 from rapport.commerce import services_catalogue as catalogue
 from rapport.commerce.models import Invoice, Order
@@ -55,7 +54,7 @@ def _new_revenue(tab, base: str) -> Decimal:
 
 
 def test_web_form_to_invoice_moves_the_new_revenue_figure(
-    live_server, transactional_db, browser, page, rep, manager, admin_user, settings, smtp_inbox,  # noqa: F811
+    live_server, transactional_db, browser, page, rep, manager, admin_user, settings, smtp,  # noqa: F811
 ) -> None:
     settings.RAPPORT_BASE_URL = live_server.url
     settings.RAPPORT_COMPANY_CURRENCY = "EUR"
@@ -123,7 +122,8 @@ def test_web_form_to_invoice_moves_the_new_revenue_figure(
     page.fill("input[name=to]", "marie@radium.example")
     page.click("main form.card button[type=submit]")
     page.wait_for_url(re.compile(rf"/quotes/{quote.pk}/$"))
-    to_customer = [m for m in map(email.message_from_bytes, smtp_inbox.messages) if "marie@radium.example" in m["To"]]
+    mails = [email.message_from_string(m.content) for m in smtp.messages]
+    to_customer = [m for m in mails if "marie@radium.example" in m["To"]]
     assert len(to_customer) == 1  # (the rep's assignment notice went out earlier)
     mail = to_customer[0]
     assert any(p.get_content_type() == "application/pdf" for p in mail.walk())

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_customer_accepts_from_the_emailed_link(live_server, transactional_db, page, rep, admin_user,  # noqa: F811
-                                                smtp_inbox, settings) -> None:
+                                                smtp, settings) -> None:
     from rapport.sales.models import Pipeline, Stage
 
     if not Pipeline.objects.exists():  # the migration's default pipeline is gone with the flush
@@ -39,7 +39,7 @@ def test_customer_accepts_from_the_emailed_link(live_server, transactional_db, p
                                          lines=[services_quotes.QuoteLineSpec(product=widget, quantity=4)])
     services_quotes.quote_send(actor=rep, quote=quote, message="Here is our offer.")
 
-    mail = email.message_from_bytes(smtp_inbox.messages[-1], policy=policy.default)
+    mail = email.message_from_string(smtp.messages[-1].content, policy=policy.default)
     text = mail.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"(http://\S+/q/\S+/)", text).group(1)
     page.goto(link)

@@ -32,14 +32,14 @@ def quote(rep, customer, stages, admin_user):
                                         lines=[services_quotes.QuoteLineSpec(product=widget, quantity=2)])
 
 
-def test_send_mails_pdf_and_link(rep, quote, smtp_inbox, settings, django_capture_on_commit_callbacks) -> None:
+def test_send_mails_pdf_and_link(rep, quote, smtp, settings, django_capture_on_commit_callbacks) -> None:
     settings.RAPPORT_BASE_URL = "http://testserver"
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(rep).post(f"/quotes/{quote.pk}/send/", {
             "to": "ann@prospect.example", "message": "As discussed on the phone."})
     assert response.status_code == 302 and response["Location"] == f"/quotes/{quote.pk}/"
-    assert len(smtp_inbox.messages) == 1
-    mail = email.message_from_bytes(smtp_inbox.messages[0], policy=policy.default)
+    assert len(smtp.messages) == 1
+    mail = email.message_from_string(smtp.messages[0].content, policy=policy.default)
     assert mail["To"] == "ann@prospect.example" and mail["Subject"] == f"Quote {quote}"
     body = mail.get_body(preferencelist=("plain",)).get_content()
     found = re.search(r"http://testserver/q/([^/\s]+)/", body)
@@ -56,9 +56,9 @@ def test_send_mails_pdf_and_link(rep, quote, smtp_inbox, settings, django_captur
     assert page.status_code == 200 and b"Accept quote" in page.content
 
 
-def test_refused_send_mails_nothing(rep, other_rep, quote, smtp_inbox, django_capture_on_commit_callbacks) -> None:
+def test_refused_send_mails_nothing(rep, other_rep, quote, smtp, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         assert client_for(other_rep).post(f"/quotes/{quote.pk}/send/", {"to": "x@y.example"}).status_code == 404
         assert client_for(None).post(f"/quotes/{quote.pk}/send/", {"to": "x@y.example"}).status_code == 302
         assert client_for(rep).post(f"/quotes/{quote.pk}/send/", {"to": "bad address"}).status_code == 200
-    assert smtp_inbox.messages == [] and Quote.objects.get(pk=quote.pk).status == "draft"
+    assert smtp.messages == [] and Quote.objects.get(pk=quote.pk).status == "draft"

@@ -83,6 +83,10 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "rapport.core.context_processors.navigation",
             ],
+            # ``unlocalize`` everywhere: with USE_THOUSAND_SEPARATOR an id or version of 1000 or
+            # more would reach an attribute as "1,224" and come back as a bad id. Templates write
+            # every value inside an attribute through it (tests/ui/test_template_attributes.py).
+            "builtins": ["django.templatetags.l10n"],
         },
     }
 ]

@@ -213,7 +213,8 @@ def generate(*, opportunities: int, orders: int, calls: int) -> dict[str, int]:
         "currency": _currency("s.i"), "issue_date": sql.day(f"{order_day} + 3"),
         "due_date": sql.day(f"{order_day} + 33"), "subtotal": net, "tax_total": f"{net} * 0.21",
         "total": f"{net} * 1.21", "created_at": sql.ts(order_day), "updated_at": sql.ts(order_day),
-    }, where="s.i % 5 <> 0")
+        "owner_id": "r.user_id", "team_id": "r.team_id",  # the order's, as invoice_create copies them
+    }, where="s.i % 5 <> 0", joins=f"JOIN bench_reps r ON r.k = s.i % {REPS}")
     insert_series(sql, Interaction, calls, {
         "id": "s.i", "account_id": f"1 + (s.i * 31) % {n_accounts}", "channel": "CASE WHEN s.i % 4 = 0 THEN "
         "'email' ELSE 'phone' END", "occurred_at": sql.ts(f"s.i * {SPAN_DAYS} / {calls}"), "owner_id": "r.user_id",

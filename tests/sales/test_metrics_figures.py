@@ -75,6 +75,35 @@ def test_invoicing_an_order_raises_new_revenue_by_its_net_amount_converted(rep, 
 
 
 @pytest.mark.django_db
+def test_invoices_carry_their_orders_owner_and_team_and_the_same_rows_are_readable(
+        rep, teammate, other_rep, manager, admin_user, shop) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from rapport.commerce.models import Invoice, Order
+    from rapport.core import permissions
+
+    day = timezone.localdate()
+    for seller in (rep, teammate, other_rep):
+        buyer = account_create(actor=seller, data={"name": f"Buyer of {seller.username}"})
+        invoice_create(actor=seller, order=_order(seller, buyer, shop, net="10", day=day), issue_date=day)
+    rows = list(Invoice.objects.values_list("owner_id", "team_id", "order__owner_id", "order__team_id"))
+    assert len(rows) == 3 and all(r[:2] == r[2:] and r[0] is not None for r in rows)
+    for actor in (rep, teammate, other_rep, manager, admin_user):
+        joined = set(permissions.readable(actor, Invoice.objects.all(), via="order").values_list("pk", flat=True))
+        own = set(permissions.readable_as(actor, Invoice.objects.all(), Order).values_list("pk", flat=True))
+        assert own == joined, actor.username
+    # The migration fills the copy for invoices issued before it.
+    Invoice.objects.update(owner=None, team=None)
+    migration = importlib.import_module("rapport.commerce.migrations.0005_invoice_owner_and_team_metrics_indexes")
+    migration.copy_from_orders(django_apps, SimpleNamespace(connection=connection))  # it needs only that
+    assert sorted(Invoice.objects.values_list("owner_id", "team_id")) == sorted(r[:2] for r in rows)
+
+
+@pytest.mark.django_db
 def test_new_revenue_without_an_exchange_rate_is_a_validation_error(rep, shop) -> None:
     month = _month()
     buyer = account_create(actor=rep, data={"name": "Buyer"})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +33,7 @@ from rapport.commerce.choices import (
     ProductKind,
     SubscriptionStatus,
 )
-from rapport.core.models import OwnedModel, TimestampedModel
+from rapport.core.models import OwnedModel, Team, TimestampedModel
 from rapport.parties.choices import Tier
 from rapport.parties.models import Account, Contact
 
@@ -271,6 +272,11 @@ class Order(OwnedModel):
             # only purchases count, and the partial index answers from its first entry.
             models.Index(fields=["account", "order_date"], name="order_account_purchase",
                          condition=~Q(status="cancelled")),
+            # A team's metrics (retained customers, purchases of the period): the team's purchases
+            # of a date range from one index range, not a bitmap AND of the team's millions of
+            # rows with the range; on PostgreSQL the included columns spare the table.
+            models.Index(fields=["team", "order_date"], name="order_team_purchase", condition=~Q(status="cancelled"),
+                         include=["account", "owner"]),
         ]
 
     def __str__(self) -> str:
@@ -343,9 +349,17 @@ class ShipmentLine(models.Model):
 class Invoice(TimestampedModel):
     """A bill for part or all of an order. ``number`` is ``INV-<year>-<sequence>``, gap-free per
     year. Amounts are fixed at issue; ``amount_paid`` and ``payment_status`` follow the payments.
-    Overdue means: not paid and ``due_date`` is before today."""
+    Overdue means: not paid and ``due_date`` is before today.
+
+    ``owner`` and ``team`` are always the order's (copied at issue; an order never changes hands,
+    and a deleted user or team empties both alike): row access stays the order's, but revenue
+    figures of a team or rep read the invoices' own index instead of joining every order."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+                              on_delete=models.SET_NULL, related_name="+", db_index=False)
+    team = models.ForeignKey(Team, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+                             related_name="+", db_index=False)
     number = models.CharField(_("number"), max_length=20, unique=True)
     year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
@@ -370,6 +384,13 @@ class Invoice(TimestampedModel):
         indexes = [
             models.Index(fields=["-issue_date", "-id"], name="invoice_issue_date"),
             models.Index(fields=["payment_status", "due_date"], name="invoice_open_due"),
+            # New revenue (sales metrics): a period's invoices company-wide, of a team or of a rep,
+            # summed by currency and day from the index alone on PostgreSQL.
+            models.Index(fields=["issue_date"], name="invoice_issued_figures",
+                         include=["owner", "team", "currency", "subtotal"]),
+            models.Index(fields=["team", "issue_date"], name="invoice_team_issued",
+                         include=["owner", "currency", "subtotal"]),
+            models.Index(fields=["owner", "issue_date"], name="invoice_owner_issued", include=["currency", "subtotal"]),
         ]
 
     def __str__(self) -> str:

@@ -475,6 +475,8 @@ def invoice_create(
     sequence = _next_number("invoice", day.year)
     invoice = Invoice(
         order=order,
+        owner_id=order.owner_id,  # always the order's (Invoice docstring)
+        team_id=order.team_id,
         number=f"INV-{day.year}-{sequence:05d}",
         year=day.year,
         sequence=sequence,

@@ -101,6 +101,15 @@ def readable(actor: User, queryset: QuerySet[M], *, via: str = "") -> QuerySet[M
     return _narrow(actor, queryset, via=via, write=False)
 
 
+def readable_as(actor: User, queryset: QuerySet[M], model: type[Model]) -> QuerySet[M]:
+    """Rows that carry a copy of the owner and team of the ``model`` row they belong to (an
+    invoice its order's), narrowed by ``model``'s rule on their own columns: the rows
+    ``readable(via=...)`` gives, without joining ``model``. Valid only while the copy is exact."""
+    require_model_perm(actor, queryset.model, "view")
+    q = _row_q(actor, model, write=False)
+    return queryset if q is None else queryset.filter(q)
+
+
 def writable(actor: User, queryset: QuerySet[M], *, via: str = "") -> QuerySet[M]:
     """Narrow ``queryset`` to rows ``actor`` may change (model permission checked by caller)."""
     return _narrow(actor, queryset, via=via, write=True)

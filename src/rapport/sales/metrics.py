@@ -29,8 +29,8 @@ from rapport.sales.metrics_customers import (
     prospective_customers,
     retained_customers,
 )
-from rapport.sales.metrics_deals import TOTAL, StageStep, deal_figures, stage_conversion
-from rapport.sales.metrics_revenue import new_revenue, recurring_revenue
+from rapport.sales.metrics_deals import TOTAL, StageStep, deal_figures, deal_series, stage_conversion, velocity
+from rapport.sales.metrics_revenue import new_revenue, new_revenue_series, recurring_revenue
 from rapport.sales.metrics_scope import Period, Scope, period_resolve, reps_in, scope_check
 from rapport.sales.models import Opportunity, Pipeline
 
@@ -78,28 +78,40 @@ def _blank() -> dict[str, Any]:
     return dict.fromkeys(DEFINITIONS)
 
 
-def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
-                new_customers_known: int | None = None, snapshots: bool = True) -> dict[Any, dict[str, Any]]:
+def figures_for(*, actor: User, scope: Scope, period: Period, by_owner: bool = False, with_total: bool = False,
+                new_customers_known: int | None = None, snapshots: bool = True,
+                with_open: bool = True) -> dict[Any, dict[str, Any]]:
     """Every figure of ``DEFINITIONS`` per owner (``by_owner``) or under ``TOTAL``.
 
     Per owner, customers are the owner's (a customer two reps sold to counts for both), so the
-    total row is computed on its own, never summed from the reps'."""
+    total row's customer counts are computed on their own, never summed from the reps'.
+    ``with_total`` (with ``by_owner``) adds that ``TOTAL`` row: the counts and sums over deals,
+    invoices, leads, calls, quotes and subscriptions are added up from the owner groups (which
+    partition the rows in scope), so only the distinct-customer counts cost a query of their own.
+    ``with_open=False`` leaves the open deals (a snapshot of now) uncounted: 0, velocity unknown."""
+    both = by_owner and with_total
     parts: list[dict[Any, Any]] = [
-        deal_figures(actor=actor, scope=scope, period=period, by_owner=by_owner),
-        activity_figures(actor=actor, scope=scope, period=period, by_owner=by_owner),
+        deal_figures(actor=actor, scope=scope, period=period, by_owner=by_owner, with_open=with_open,
+                     with_total=both),
+        activity_figures(actor=actor, scope=scope, period=period, by_owner=by_owner, with_total=both),
         retained_customers(actor=actor, scope=scope, period=period, by_owner=by_owner),
-        recurring_revenue(actor=actor, scope=scope, period=period, by_owner=by_owner),
+        recurring_revenue(actor=actor, scope=scope, period=period, by_owner=by_owner, with_total=both),
     ]
+    if both:
+        parts.append(retained_customers(actor=actor, scope=scope, period=period))
     out: dict[Any, dict[str, Any]] = {}
     for part in parts:
         for key, values in part.items():
             out.setdefault(key, _blank()).update(values)
-    fresh = ({TOTAL: new_customers_known} if new_customers_known is not None and not by_owner
-             else new_customers(actor=actor, scope=scope, period=period, by_owner=by_owner))
-    for name, values in (("new_revenue", new_revenue(actor=actor, scope=scope, period=period, by_owner=by_owner)),
-                         ("new_customers", fresh),
-                         ("prospective_customers", prospective_customers(actor=actor, scope=scope, by_owner=by_owner)
-                          if snapshots else {})):
+    fresh = new_customers(actor=actor, scope=scope, period=period, by_owner=True) if by_owner else {}
+    prospects = prospective_customers(actor=actor, scope=scope, by_owner=by_owner) if snapshots else {}
+    if not by_owner or with_total:
+        fresh[TOTAL] = (new_customers_known if new_customers_known is not None
+                        else new_customers(actor=actor, scope=scope, period=period)[TOTAL])
+        if snapshots and by_owner:
+            prospects[TOTAL] = prospective_customers(actor=actor, scope=scope)[TOTAL]
+    revenue = new_revenue(actor=actor, scope=scope, period=period, by_owner=by_owner, with_total=both)
+    for name, values in (("new_revenue", revenue), ("new_customers", fresh), ("prospective_customers", prospects)):
         for key, value in values.items():
             out.setdefault(key, _blank())[name] = value
     zero_when_absent = {k for k, v in DEFINITIONS.items() if v[2] in ("count", "money")}
@@ -140,47 +152,44 @@ class Dashboard:
         return now - then
 
 
-def _trend_values(actor: User, scope: Scope, period: Period) -> dict[str, Any]:
-    deals = deal_figures(actor=actor, scope=scope, period=period, with_open=False)[TOTAL]
-    return {
-        "new_revenue": new_revenue(actor=actor, scope=scope, period=period)[TOTAL],
-        "won_amount": deals["won_amount"],
-        "win_rate": deals["win_rate"],
-    }
-
-
 def metrics_dashboard(*, actor: User, period: Period, scope: Scope, pipeline: Pipeline | None = None,
                       per_rep: bool = True, trend: bool = True) -> Dashboard:
     """Everything the page shows: totals now and in the previous period, the per-rep table, the
-    stage funnel of ``pipeline`` (default: the default pipeline) and the trend of the last 12 periods."""
+    stage funnel of ``pipeline`` (default: the default pipeline) and the trend of the last 12 periods.
+
+    Each figure is computed once: the total row comes with the per-rep rows, the previous period
+    skips the snapshots of now (it takes this period's open deals for its velocity), and the
+    older trend periods are two grouped queries over their span, not two per period."""
     permissions.require_model_perm(actor, Opportunity, "view")
     previous = period.previous()
     periods = period.back(TREND_PERIODS if trend else 2)
     # New customers of every period in one query (one probe per account, not per purchase).
     fresh = new_customers_series(actor=actor, scope=scope, periods=periods)
-    total = figures_for(actor=actor, scope=scope, period=period, new_customers_known=fresh[-1])[TOTAL]
+    rows = figures_for(actor=actor, scope=scope, period=period, by_owner=per_rep, with_total=True,
+                       new_customers_known=fresh[-1])
+    total = rows.pop(TOTAL)
     before = figures_for(actor=actor, scope=scope, period=previous, new_customers_known=fresh[-2],
-                         snapshots=False)[TOTAL]  # snapshots of now are the same in both: not again
+                         snapshots=False, with_open=False)[TOTAL]  # snapshots of now are the same in both
+    before["open_deals"] = total["open_deals"]
+    before["velocity_per_day"] = velocity(before)
     board = Dashboard(period=period, previous=previous, scope=scope, currency=company_currency(), total=total,
                       before=before)
     if per_rep:
-        grouped = figures_for(actor=actor, scope=scope, period=period, by_owner=True)
-        board.reps = [(rep, grouped.pop(rep.pk, None) or _zero_row()) for rep in reps_in(actor, scope)]
-        rest = [row for key, row in grouped.items() if key is None]
+        board.reps = [(rep, rows.pop(rep.pk, None) or _zero_row()) for rep in reps_in(actor, scope)]
+        rest = [row for key, row in rows.items() if key is None]
         board.unassigned = rest[0] if rest else None
     board.pipeline = pipeline or Pipeline.objects.filter(is_default=True).first()
     if board.pipeline is not None:
         board.stages = stage_conversion(actor=actor, scope=scope, period=period, pipeline=board.pipeline)
     if trend:
-        points = []
-        for p, customers in zip(periods, fresh, strict=True):
-            if p == period:
-                values = {k: total[k] for k in TREND}
-            elif p == previous:
-                values = {k: before[k] for k in TREND}
-            else:
-                values = {**_trend_values(actor, scope, p), "new_customers": customers}
-            points.append(TrendPoint(period=p, values=values))
+        older = periods[:-2]
+        deals = deal_series(actor=actor, scope=scope, periods=older) if older else []
+        revenue = new_revenue_series(actor=actor, scope=scope, periods=older) if older else []
+        points = [TrendPoint(period=p, values={"new_revenue": revenue[i], "won_amount": deals[i]["won_amount"],
+                                               "win_rate": deals[i]["win_rate"], "new_customers": fresh[i]})
+                  for i, p in enumerate(older)]
+        points += [TrendPoint(period=previous, values={k: before[k] for k in TREND}),
+                   TrendPoint(period=period, values={k: total[k] for k in TREND})]
         board.trend = points
     return board
 

@@ -7,12 +7,14 @@ the groups come back to Python, to be converted to the company currency at the p
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 
 from rapport.core.models import User
 from rapport.sales.choices import OpportunityStatus, StageKind
@@ -43,10 +45,12 @@ def _seconds(value: Any) -> float:
 
 
 def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
-                 with_open: bool = True) -> dict[Any, dict[str, Any]]:
+                 with_open: bool = True, with_total: bool = False) -> dict[Any, dict[str, Any]]:
     """Won, lost, won amount, average deal, cycle days, open deals, win rate and velocity per owner
     (or the total under ``TOTAL``). ``with_open=False`` skips counting the open deals (the trend
-    does not need them; velocity is then unknown)."""
+    does not need them; velocity is then unknown). ``with_total`` (with ``by_owner``) adds the
+    ``TOTAL`` row summed from the same groups: every figure here is a count or a sum over deals,
+    and the owner groups (the unassigned ``None`` one included) partition the rows in scope."""
     first, after = period.dt_range()
     opps = owned(actor, Opportunity.objects.all(), scope)
     keys = ["owner_id"] if by_owner else []
@@ -63,23 +67,64 @@ def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = 
     )
     groups = list(closed)
     rates = RateTable([g["currency"] for g in groups], period.end)
-    out: dict[Any, dict[str, Any]] = defaultdict(lambda: {"won": 0, "lost": 0, "won_amount": Decimal(0),
-                                                          "cycle_seconds": 0.0, "open_deals": 0})
+    out: dict[Any, dict[str, Any]] = defaultdict(_empty)
+    totals = [TOTAL] if by_owner and with_total else []
     for g in groups:
-        row = out[_key(g, by_owner)]
-        row["won"] += g["won"]
-        row["lost"] += g["lost"]
-        if g["won"]:
-            row["won_amount"] += rates.convert(g["won_total"], g["currency"], period.end)
-            row["cycle_seconds"] += _seconds(g["cycle"])
+        for key in (_key(g, by_owner), *totals):
+            row = out[key]
+            row["won"] += g["won"]
+            row["lost"] += g["lost"]
+            if g["won"]:
+                row["won_amount"] += rates.convert(g["won_total"], g["currency"], period.end)
+                row["cycle_seconds"] += _seconds(g["cycle"])
     open_rows = grouped(opps.filter(status=OpportunityStatus.OPEN), keys, n=Count("id")) if with_open else []
     for g in open_rows:
-        out[_key(g, by_owner)]["open_deals"] = g["n"]
-    if not by_owner:
+        for key in (_key(g, by_owner), *totals):
+            out[key]["open_deals"] += g["n"]
+    if not by_owner or with_total:
         out[TOTAL]  # an empty period still has a total row
     for row in out.values():
         _derive(row)
     return dict(out)
+
+
+def _empty() -> dict[str, Any]:
+    return {"won": 0, "lost": 0, "won_amount": Decimal(0), "cycle_seconds": 0.0, "open_deals": 0}
+
+
+def deal_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[dict[str, Any]]:
+    """Won amount and win rate of each of ``periods`` (consecutive, oldest first) in one query.
+
+    The same figures as :func:`deal_figures` per period (amounts converted at each period's last
+    day): the closed deals of the whole span are grouped by currency and local close day, and
+    each day's groups are added to the period that contains it."""
+    first, _ = periods[0].dt_range()
+    _, after = periods[-1].dt_range()
+    won = Q(status=OpportunityStatus.WON)
+    groups = list(
+        owned(actor, Opportunity.objects.filter(closed_at__gte=first, closed_at__lt=after), scope)
+        .annotate(day=TruncDate("closed_at")).values("currency", "day")
+        .annotate(won=Count("id", filter=won), lost=Count("id", filter=Q(status=OpportunityStatus.LOST)),
+                  won_total=Sum("amount", filter=won))
+        .order_by()
+    )
+    rates = RateTable([g["currency"] for g in groups], periods[-1].end)
+    rows = [_empty() for _ in periods]
+    sums: list[dict[str, Decimal]] = [defaultdict(Decimal) for _ in periods]  # won total per currency
+    starts = [p.start for p in periods]
+    for g in groups:
+        at = bisect.bisect_right(starts, g["day"]) - 1
+        if at < 0 or g["day"] > periods[at].end:
+            continue  # cannot happen for consecutive periods; kept so a gap never shifts a figure
+        rows[at]["won"] += g["won"]
+        rows[at]["lost"] += g["lost"]
+        if g["won"]:
+            sums[at][g["currency"]] += g["won_total"]
+    for row, by_currency, period in zip(rows, sums, periods, strict=True):
+        # Converted once per currency and period, as deal_figures does: the same rounding.
+        row["won_amount"] = sum((rates.convert(v, c, period.end) for c, v in by_currency.items()), Decimal(0))
+        _derive(row)
+    return rows
 
 
 def _derive(row: dict[str, Any]) -> None:
@@ -87,10 +132,15 @@ def _derive(row: dict[str, Any]) -> None:
     row["win_rate"] = won / (won + lost) if won + lost else None
     row["average_deal"] = row["won_amount"] / won if won else None
     row["cycle_days"] = row.pop("cycle_seconds") / 86400 / won if won else None
-    row["velocity_per_day"] = None
+    row["velocity_per_day"] = velocity(row)
+
+
+def velocity(row: dict[str, Any]) -> Decimal | None:
+    """Open deals × win rate × average deal ÷ cycle days of a derived row (None when unknown)."""
     if row["win_rate"] is not None and row["average_deal"] is not None and row["cycle_days"]:
-        row["velocity_per_day"] = (Decimal(row["open_deals"]) * Decimal(str(row["win_rate"])) * row["average_deal"]
-                                   / Decimal(str(row["cycle_days"])))
+        return (Decimal(row["open_deals"]) * Decimal(str(row["win_rate"])) * row["average_deal"]
+                / Decimal(str(row["cycle_days"])))
+    return None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
   the period, each converted to the company currency at the rate of its issue date. SQL sums
   per (owner, currency, issue day); each sum is converted once (``RateTable``), so invoicing an
   order of X raises new revenue by exactly X converted. Invoices follow their order's access
-  and owner/team (``core.permissions`` with ``via="order"``).
+  and owner/team, read from the copy each invoice carries (``core.permissions.readable_as``).
 * MRR is the monthly share of every subscription active on the period's last day
   (``commerce.selectors.active_on_q``): amount ÷ months of its billing period, at that day's rate;
   ARR = 12 × MRR. Sums keep full precision and are rounded once per row.
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from django.db.models import Sum
 
 from rapport.commerce.choices import BILLING_PERIOD_MONTHS
-from rapport.commerce.models import Invoice, Subscription
+from rapport.commerce.models import Invoice, Order, Subscription
 from rapport.commerce.money import quantize
 from rapport.commerce.selectors import active_on_q
 from rapport.core.models import User
@@ -28,23 +29,48 @@ from rapport.sales.metrics_money import RateTable
 from rapport.sales.metrics_scope import Period, Scope, owned
 
 
-def new_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bool = False) -> dict[Any, Decimal]:
-    keys = ["order__owner_id"] if by_owner else []
+def new_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
+                with_total: bool = False) -> dict[Any, Decimal]:
+    """New revenue per owner (or under ``TOTAL``); ``with_total`` (with ``by_owner``) adds the
+    ``TOTAL`` summed from the owner groups, which partition the invoices in scope."""
+    return _new_revenue(actor, scope, [period], by_owner=by_owner, with_total=with_total)[0]
+
+
+def new_revenue_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[Decimal]:
+    """New revenue of each of ``periods`` (consecutive, oldest first) in one query."""
+    return [p[TOTAL] for p in _new_revenue(actor, scope, periods)]
+
+
+def _new_revenue(actor: User, scope: Scope, periods: list[Period], *, by_owner: bool = False,
+                 with_total: bool = False) -> list[dict[Any, Decimal]]:
+    """One query over the span of ``periods``, grouped by (owner,) currency and issue day; each
+    group converted at its day's rate and added to the period containing that day."""
+    keys = ["owner_id"] if by_owner else []
+    # Invoices carry their order's owner and team (commerce.Invoice): no join to the orders.
     groups = list(
-        owned(actor, Invoice.objects.filter(issue_date__range=(period.start, period.end)), scope, via="order")
+        owned(actor, Invoice.objects.filter(issue_date__range=(periods[0].start, periods[-1].end)), scope,
+              as_model=Order)
         .values(*keys, "currency", "issue_date").annotate(net=Sum("subtotal")).order_by()
     )
-    rates = RateTable([g["currency"] for g in groups], period.end)
-    out: dict[Any, Decimal] = defaultdict(Decimal)
+    rates = RateTable([g["currency"] for g in groups], periods[-1].end)
+    out: list[dict[Any, Decimal]] = [defaultdict(Decimal) for _ in periods]
+    starts = [p.start for p in periods]
+    totals = [TOTAL] if by_owner and with_total else []
     for g in groups:
-        out[g["order__owner_id"] if by_owner else TOTAL] += rates.convert(g["net"], g["currency"], g["issue_date"])
-    if not by_owner:
-        out[TOTAL] += 0
-    return dict(out)
+        at = bisect.bisect_right(starts, g["issue_date"]) - 1
+        if at < 0 or g["issue_date"] > periods[at].end:
+            continue  # only for non-consecutive periods: a day outside every period counts nowhere
+        value = rates.convert(g["net"], g["currency"], g["issue_date"])
+        for key in (g["owner_id"] if by_owner else TOTAL, *totals):
+            out[at][key] += value
+    for row in out:
+        if not by_owner or with_total:
+            row[TOTAL] += 0
+    return [dict(row) for row in out]
 
 
-def recurring_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bool = False
-                      ) -> dict[Any, dict[str, Decimal]]:
+def recurring_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
+                      with_total: bool = False) -> dict[Any, dict[str, Decimal]]:
     keys = ["owner_id"] if by_owner else []
     groups = list(
         owned(actor, Subscription.objects.filter(active_on_q(period.end)), scope)
@@ -52,12 +78,13 @@ def recurring_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bo
     )
     rates = RateTable([g["currency"] for g in groups], period.end)
     monthly: dict[Any, Decimal] = defaultdict(Decimal)
+    totals = [TOTAL] if by_owner and with_total else []
     for g in groups:
         months = BILLING_PERIOD_MONTHS[g["billing_period"]]
-        monthly[g["owner_id"] if by_owner else TOTAL] += (
-            (g["total"] or Decimal(0)) * rates.rate(g["currency"], period.end) / months
-        )
-    if not by_owner:
+        value = (g["total"] or Decimal(0)) * rates.rate(g["currency"], period.end) / months
+        for key in (g["owner_id"] if by_owner else TOTAL, *totals):
+            monthly[key] += value
+    if not by_owner or with_total:
         monthly[TOTAL] += 0
     return {key: {"mrr": quantize(value, rates.target), "arr": quantize(value * 12, rates.target)}
             for key, value in monthly.items()}

@@ -163,22 +163,26 @@ def _reads_whole_team(actor: User, model: type[Model], team_id: int) -> bool:
     return visibility != Visibility.PRIVATE and actor.team_id == team_id
 
 
-def owned(actor: User, queryset: QuerySet[M], scope: Scope, *, via: str = "") -> QuerySet[M]:
+def owned(actor: User, queryset: QuerySet[M], scope: Scope, *, via: str = "",
+          as_model: type[Model] | None = None) -> QuerySet[M]:
     """``queryset`` narrowed to what ``actor`` may read (``core.permissions``) and to ``scope``.
 
-    When the scope alone implies the read rule (a team the actor reads whole, or the actor's own
-    rows), the rule's ``owner = me OR team IN (…)`` is left out: it selects nothing more, and an
-    OR across columns keeps PostgreSQL from using the scope's indexes (the team dashboard was
-    slower than the company's)."""
+    ``via`` names the relation whose access the rows inherit; ``as_model`` says instead that the
+    rows carry an exact copy of that model's owner and team (``permissions.readable_as``), so
+    rule and scope apply to their own columns. When the scope alone implies the read rule (a
+    team the actor reads whole, or the actor's own rows), the rule's ``owner = me OR team IN
+    (…)`` is left out: it selects nothing more, and an OR across columns keeps PostgreSQL from
+    using the scope's indexes (the team dashboard was slower than the company's)."""
     prefix = f"{via}__" if via else ""
-    model = queryset.model._meta.get_field(via).related_model if via else queryset.model
+    model = as_model or (queryset.model._meta.get_field(via).related_model if via else queryset.model)
     if scope.team_id is not None and _reads_whole_team(actor, model, scope.team_id):
         permissions.require_model_perm(actor, queryset.model, "view")
         return scope.narrow(queryset, prefix=prefix)
     if scope.owner_id is not None and scope.owner_id == actor.pk:
         permissions.require_model_perm(actor, queryset.model, "view")  # one's own rows are always readable
         return scope.narrow(queryset, prefix=prefix)
-    rows = permissions.readable(actor, queryset, via=via)
+    rows = (permissions.readable_as(actor, queryset, as_model) if as_model is not None
+            else permissions.readable(actor, queryset, via=via))
     return scope.narrow(rows, prefix=prefix)
 
 

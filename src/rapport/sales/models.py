@@ -200,6 +200,10 @@ class Opportunity(OwnedModel):
             # probes an account's won deals by close date.
             models.Index(fields=["created_at"], name="opportunity_created"),
             models.Index(fields=["account", "status", "closed_at"], name="opportunity_account_closed"),
+            # A team's deal figures: its deals closed in a period, and its open deals by account.
+            models.Index(fields=["team", "closed_at"], name="opportunity_team_closed",
+                         include=["status", "currency", "amount", "owner", "created_at"]),
+            models.Index(fields=["team", "status"], name="opportunity_team_status", include=["owner", "account"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_non_negative"),

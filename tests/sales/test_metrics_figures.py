@@ -251,3 +251,27 @@ def test_periods(kind, kwargs, start, end, previous) -> None:
 def test_bad_periods_are_refused(kwargs) -> None:
     with pytest.raises(ValidationFailed):
         period_resolve(**kwargs)
+
+
+@pytest.mark.django_db
+def test_the_total_converts_each_currency_once_not_each_reps_rounded_share(rep, teammate, admin_user, shop,
+                                                                           stages) -> None:
+    # 0.01 EUR at 1.5 is 0.015: rounded per rep that is 0.02 + 0.02, converted once it is 0.03 or so.
+    today = timezone.localdate()
+    catalogue.exchange_rate_set(actor=admin_user, currency="EUR", date=today - dt.timedelta(days=400), rate="1.5")
+    for seller in (rep, teammate):
+        buyer = account_create(actor=seller, data={"name": f"Buyer of {seller.username}"})
+        deal = opportunity_create(actor=seller, account=buyer, name="d", amount="0.01", currency="EUR",
+                                  stage=stages["meeting"])
+        opportunity_move(actor=seller, opportunity=deal, stage=stages["ordered"], expected_version=deal.version)
+        invoice_create(actor=seller, order=_order(seller, buyer, shop, net="0.01", day=today), issue_date=today)
+    board = metrics_dashboard(actor=rep, period=_month(), scope=ALL)
+    reps = {user.pk: row for user, row in board.reps}
+    for key in ("won_amount", "new_revenue"):
+        alone = new_revenue(actor=rep, scope=ALL, period=_month())[TOTAL] if key == "new_revenue" else None
+        assert reps[rep.pk][key] + reps[teammate.pk][key] != board.total[key], key  # the case this is about
+        if alone is not None:
+            assert board.total[key] == alone
+    from rapport.sales.metrics_deals import deal_figures
+
+    assert board.total["won_amount"] == deal_figures(actor=rep, scope=ALL, period=_month())[TOTAL]["won_amount"]

@@ -69,14 +69,22 @@ def deal_figures(*, actor: User, scope: Scope, period: Period, by_owner: bool = 
     rates = RateTable([g["currency"] for g in groups], period.end)
     out: dict[Any, dict[str, Any]] = defaultdict(_empty)
     totals = [TOTAL] if by_owner and with_total else []
+    # The total's won amount is converted once per currency, as a query of the total alone
+    # would: converting each owner's sum and adding the rounded results could differ by cents.
+    total_won: dict[str, Decimal] = defaultdict(Decimal)
     for g in groups:
         for key in (_key(g, by_owner), *totals):
             row = out[key]
             row["won"] += g["won"]
             row["lost"] += g["lost"]
             if g["won"]:
-                row["won_amount"] += rates.convert(g["won_total"], g["currency"], period.end)
+                if key != TOTAL or not totals:
+                    row["won_amount"] += rates.convert(g["won_total"], g["currency"], period.end)
                 row["cycle_seconds"] += _seconds(g["cycle"])
+        if totals and g["won"]:
+            total_won[g["currency"]] += g["won_total"]
+    if totals:
+        out[TOTAL]["won_amount"] = sum((rates.convert(v, c, period.end) for c, v in total_won.items()), Decimal(0))
     open_rows = grouped(opps.filter(status=OpportunityStatus.OPEN), keys, n=Count("id")) if with_open else []
     for g in open_rows:
         for key in (_key(g, by_owner), *totals):

@@ -56,13 +56,17 @@ def _new_revenue(actor: User, scope: Scope, periods: list[Period], *, by_owner: 
     out: list[dict[Any, Decimal]] = [defaultdict(Decimal) for _ in periods]
     starts = [p.start for p in periods]
     totals = [TOTAL] if by_owner and with_total else []
+    # The total converts each (currency, day) sum once, as a query of the total alone would.
+    total_net: dict[tuple[int, str, Any], Decimal] = defaultdict(Decimal)
     for g in groups:
         at = bisect.bisect_right(starts, g["issue_date"]) - 1
         if at < 0 or g["issue_date"] > periods[at].end:
             continue  # only for non-consecutive periods: a day outside every period counts nowhere
-        value = rates.convert(g["net"], g["currency"], g["issue_date"])
-        for key in (g["owner_id"] if by_owner else TOTAL, *totals):
-            out[at][key] += value
+        out[at][g["owner_id"] if by_owner else TOTAL] += rates.convert(g["net"], g["currency"], g["issue_date"])
+        if totals:
+            total_net[(at, g["currency"], g["issue_date"])] += g["net"] or Decimal(0)
+    for (at, currency, day), net in total_net.items():
+        out[at][TOTAL] += rates.convert(net, currency, day)
     for row in out:
         if not by_owner or with_total:
             row[TOTAL] += 0

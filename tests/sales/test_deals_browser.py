@@ -4,10 +4,13 @@ stale card (changed behind the page's back) goes back with a clear message."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from tests.browser.conftest import browser, login, page  # noqa: F401 - the browser fixtures live there
 from tests.conftest import PASSWORD
 
+from rapport.commerce import services_catalogue as catalogue
 from rapport.parties.services import account_create
 from rapport.sales.models import Opportunity, Pipeline, Stage, StageChange
 from rapport.sales.services import opportunity_create, opportunity_move
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def board_data(transactional_db, rep):
+def board_data(transactional_db, rep, admin_user, settings):
     # the default pipeline (migration data) is gone with the transactional flush: make one
     Pipeline.objects.all().delete()
     pipeline = Pipeline.objects.create(name="Sales", is_default=True)
@@ -24,6 +27,9 @@ def board_data(transactional_db, rep):
               for i, (key, name, p, kind) in enumerate([("new", "New", 10, "open"), ("meeting", "Meeting", 40, "open"),
                                                        ("won", "Won", 100, "won"), ("lost", "Lost", 0, "lost")])}
     account = account_create(actor=rep, data={"name": "Acme", "currency": "EUR"})
+    # Column figures are in the company currency: the board's script converts a moved card too.
+    settings.RAPPORT_COMPANY_CURRENCY = "USD"
+    catalogue.exchange_rate_set(actor=admin_user, currency="EUR", date=dt.date(2020, 1, 1), rate="1.5")
     deals = [opportunity_create(actor=rep, account=account, name=f"Deal {n}", amount="1000", stage=stages["new"])
              for n in ("one", "two", "three")]
     return stages, deals
@@ -50,7 +56,7 @@ def test_drag_keyboard_lost_reason_and_stale(live_server, page, rep, board_data)
     assert page.locator(f"{_column(stages['meeting'])} #card-{one.pk}").count() == 1
     assert page.inner_text(f"{_column(stages['meeting'])} .col-count") == "1"
     assert page.inner_text(f"{_column(stages['new'])} .col-count") == "2"
-    assert page.inner_text(f"{_column(stages['meeting'])} .col-weighted") == "400"
+    assert page.inner_text(f"{_column(stages['meeting'])} .col-weighted") == "600"  # 1,000 EUR × 40 % × 1.5
 
     # the keyboard way: choose the stage in the card's "Move to…" select and press Enter on Move
     page.focus(f"#move-{two.pk}")

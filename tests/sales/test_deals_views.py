@@ -79,7 +79,8 @@ def test_owner_and_manager_see_it_escaped(deal, rep, manager) -> None:
             assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page.content, url
 
 
-def test_board_columns_show_figures_cards_and_filters(deal, rep, customer, stages, hidden) -> None:
+def test_board_columns_show_figures_cards_and_filters(deal, rep, customer, stages, hidden, settings) -> None:
+    settings.RAPPORT_COMPANY_CURRENCY = "EUR"  # the deals' own: the figures are their plain sums
     other = opportunity_create(actor=rep, account=customer, name="Gadgets", amount="500", stage=stages["quote"],
                                expected_close_date=dt.date(2030, 6, 1))
     page = client_for(rep).get("/board/").content.decode()
@@ -102,9 +103,10 @@ def test_board_columns_show_figures_cards_and_filters(deal, rep, customer, stage
     assert bad.status_code == 200 and b"must be a date" in bad.content
 
 
-def test_board_weighted_figure_is_exact_per_deal_probability(rep, customer, stages) -> None:
+def test_board_weighted_figure_is_exact_per_deal_probability(rep, customer, stages, settings) -> None:
     """Σ amount × probability / 100 over the column, to the cent, whatever each deal's own
     probability (SQLite once divided integers and dropped the fraction: 333 × 70 / 100 = 233)."""
+    settings.RAPPORT_COMPANY_CURRENCY = "EUR"  # the deals' own: no conversion
     odd = opportunity_create(actor=rep, account=customer, name="Odd", amount="333", stage=stages["quote"])
     small = opportunity_create(actor=rep, account=customer, name="Small", amount="1.50", stage=stages["quote"])
     Opportunity.objects.filter(pk=small.pk).update(probability=10)  # a deal's probability may differ from its stage's
@@ -121,6 +123,27 @@ def test_board_weighted_figure_is_exact_per_deal_probability(rep, customer, stag
     assert re.search(r'class="col-total" data-value="334\.50*">335<', quote_col), quote_col
     # 333 × 70 % + 1.50 × 10 % = 233.10 + 0.15
     assert re.search(r'class="col-weighted" data-value="233\.250*">233<', quote_col), quote_col
+
+
+def test_board_figures_are_in_the_company_currency_and_name_what_lacks_a_rate(rep, admin_user, stages,
+                                                                              settings) -> None:
+    settings.RAPPORT_COMPANY_CURRENCY = "USD"
+    catalogue.exchange_rate_set(actor=admin_user, currency="EUR", date=dt.date(2020, 1, 1), rate="1.2")
+    buyer = account_create(actor=rep, data={"name": "Buyer", "currency": "EUR"})
+    for amount, currency in (("100", "EUR"), ("50", "USD"), ("999", "JPY")):
+        opportunity_create(actor=rep, account=buyer, name=f"In {currency}", amount=amount, currency=currency,
+                           stage=stages["quote"])
+    page = client_for(rep).get("/board/").content.decode()
+    col = page[page.index(f'data-stage-id="{stages["quote"].pk}"'):][:3000]
+    assert '<span class="col-count" data-value="3">3</span>' in col  # every deal is counted
+    # 100 EUR × 1.2 + 50 USD; the yen deal has no rate and is named, not guessed
+    assert re.search(r'class="col-total" data-value="170\.0*">170</span> USD', col), col
+    assert re.search(r'class="col-weighted" data-value="119\.0*">119<', col), col  # 70 %
+    assert "excludes 1 deal in JPY: no exchange rate" in col
+    assert 'data-rate="1.2' in page and 'data-rate="1"' in page and 'data-rate=""' in page  # the board's JS uses them
+    api = client_for(rep).get(f"/api/v1/pipelines/{stages['quote'].pipeline_id}/board").json()
+    quote = next(c for c in api["columns"] if c["stage"]["id"] == stages["quote"].pk)
+    assert (Decimal(quote["total"]), quote["currency"], quote["unconverted"]) == (Decimal("170"), "USD", {"JPY": 1})
 
 
 def test_board_owner_filter_me_and_team(deal, rep, teammate, manager, customer) -> None:

@@ -30,7 +30,8 @@ def test_manager_defines_pipeline_rep_may_not(manager, rep, customer, stages):
     assert unused.status_code == 204
 
 
-def test_board_columns_figures(rep, other_rep, customer, stages):
+def test_board_columns_figures(rep, other_rep, customer, stages, settings):
+    settings.RAPPORT_COMPANY_CURRENCY = "EUR"  # the customer's: the figures are plain sums
     client = client_for(rep)
     for amount in ("100", "300"):
         _send(client, "post", "/api/v1/opportunities", {"name": "D", "account_id": customer.pk, "amount": amount})

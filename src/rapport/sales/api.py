@@ -288,10 +288,12 @@ def stages_delete(request: HttpRequest, stage_id: Id) -> Status:
 
 @router.get("/pipelines/{int:pipeline_id}/board", tags=["pipelines"])
 def pipelines_board(request: HttpRequest, pipeline_id: Id) -> dict[str, Any]:
-    """The board: per active stage its first page of cards, count, total and weighted total."""
+    """The board: per active stage its first page of cards, count, total and weighted total (in
+    ``currency``, the company's, at today's rates; ``unconverted`` counts deals without a rate)."""
     pipeline = selectors.pipeline_get(actor=request.user, pk=pipeline_id)
     return {"pipeline": {"id": pipeline.pk, "name": pipeline.name}, "columns": [
         {"stage": stage_out(col.stage), "count": col.count, "total": col.total, "weighted": col.weighted,
+         "currency": col.currency, "unconverted": col.unconverted,
          "items": [card_out(o) for o in col.page.items], "next": col.page.next_cursor}
         for col in selectors.board_columns(actor=request.user, pipeline=pipeline)]}
 

@@ -190,12 +190,12 @@ class Opportunity(OwnedModel):
             models.Index(fields=["status", "expected_close_date"], name="opportunity_status_close"),
             models.Index(fields=["account", "status"], name="opportunity_account_status"),
             models.Index(fields=["closed_at"], name="opportunity_closed"),
-            # The board's column figures (count and total per stage and probability, narrowed to the
-            # deals the actor may see by owner/team) read from this index alone, in its order: SQLite
-            # groups without a sort; PostgreSQL still prefers a sequential scan when nearly every row
-            # is readable (a manager's board), and that is the right plan.
-            models.Index(fields=["pipeline", "stage", "probability", "owner", "team", "amount"],
-                         name="opportunity_board_figures"),
+            # The board's column figures (count and total per stage, probability and currency,
+            # narrowed to the deals the actor may see by owner/team) read from this index alone, in
+            # its order: SQLite groups without a sort; PostgreSQL still prefers a sequential scan
+            # when nearly every row is readable (a manager's board), and that is the right plan.
+            models.Index(fields=["pipeline", "stage", "probability", "currency", "owner", "team", "amount"],
+                         name="opportunity_board_figures_cur"),
             # Metrics: the stage funnel reads the deals created in a period; "bought before?"
             # probes an account's won deals by close date.
             models.Index(fields=["created_at"], name="opportunity_created"),

@@ -8,18 +8,20 @@ grouped aggregate, so its cost does not grow with the number of deals shown.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
+from rapport.commerce.pricing import NoExchangeRate, company_currency
 from rapport.core import permissions
 from rapport.core.errors import NotFound, ValidationFailed
 from rapport.core.models import User
 from rapport.core.pagination import Page, keyset_page
 from rapport.sales.choices import OpportunityStatus
+from rapport.sales.metrics_money import RateTable
 from rapport.sales.models import Opportunity, Pipeline, Stage, StageChange
 
 BOARD_PAGE = 20
@@ -143,11 +145,18 @@ def stages_in_use(*, pipeline: Pipeline) -> set[int]:
 
 @dataclass(frozen=True)
 class Column:
+    """A board column: its first page of cards and the figures of all its deals. ``total`` and
+    ``weighted`` are in ``currency`` (the company's), each deal converted at today's rate;
+    deals in a currency without a rate are counted but left out of both, by currency in
+    ``unconverted`` (so a missing rate never hides the board)."""
+
     stage: Stage
     page: Page[Opportunity]
     count: int
     total: Decimal
     weighted: Decimal
+    currency: str = ""
+    unconverted: dict[str, int] = field(default_factory=dict)
 
 
 # What may narrow a board (the column and the pipeline come from the board itself).
@@ -165,54 +174,82 @@ def _cards(actor: User, stage: Stage, filters: dict[str, Any] | None = None) -> 
 def board_column_page(
     *, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None
 ) -> Page[Opportunity]:
-    """One page of a column's cards, newest change first, narrowed by ``BOARD_FILTERS``."""
+    """One page of a column's cards, newest change first, narrowed by ``BOARD_FILTERS``. Each card
+    has ``to_company``: today's rate from its currency to the company's (None without a rate),
+    so the board can move a card's amount between column totals without asking the server."""
     permissions.require_model_perm(actor, Opportunity, "view")
     qs = _cards(actor, stage, filters).select_related("account", "owner").only(
         *CARD_COLUMNS, "next_step", "account__name", "owner__username", "owner__first_name", "owner__last_name")
-    return keyset_page(qs, ordering=BOARD_ORDER, cursor=cursor, limit=limit)
+    page = keyset_page(qs, ordering=BOARD_ORDER, cursor=cursor, limit=limit)
+    today = timezone.localdate()
+    rates = RateTable([o.currency for o in page.items], today)
+    for o in page.items:
+        try:
+            o.to_company = rates.rate(o.currency, today)
+        except NoExchangeRate:
+            o.to_company = None
+    return page
 
 
 def board_columns(
     *, actor: User, pipeline: Pipeline, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None
 ) -> list[Column]:
-    """Every active stage of ``pipeline`` with its first page and its figures (in the deals' own
-    currencies added up as numbers: the board is a work view; the forecast converts). The
-    figures count the same deals as the cards: those the actor may see, narrowed by ``filters``."""
+    """Every active stage of ``pipeline`` with its first page and its figures, in the company
+    currency at today's rates (``Column``). The figures count the same deals as the cards: those
+    the actor may see, narrowed by ``filters``."""
     permissions.require_model_perm(actor, Opportunity, "view")
     stages = list(pipeline.stages.filter(is_active=True).order_by("position"))
-    figures = _column_figures(opportunity_list(actor=actor, filters=_board_filters(filters)).filter(pipeline=pipeline))
+    figures = _column_figures(opportunity_list(actor=actor, filters=_board_filters(filters)).filter(pipeline=pipeline),
+                              on=timezone.localdate())
     columns = []
     for stage in stages:
-        count, total, weighted = figures.get(stage.pk, (0, Decimal(0), Decimal(0)))
+        fig = figures.get(stage.pk, ColumnFigures())
         # The figures count the very deals the cards would show, so a column they find empty
         # needs no query of its own (closed stages often are, on a board of open deals).
         page = (board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters)
-                if count else Page(items=[], next_cursor=None))
-        columns.append(Column(stage=stage, page=page, count=count, total=total, weighted=weighted))
+                if fig.count else Page(items=[], next_cursor=None))
+        columns.append(Column(stage=stage, page=page, count=fig.count, total=fig.total, weighted=fig.weighted,
+                              currency=company_currency(), unconverted=fig.unconverted))
     return columns
-
-
 
 
 WEIGHTED_PLACES = Decimal("0.0001")  # the scale of a weighted figure (amount × percent / 100)
 
 
-def _column_figures(deals: QuerySet[Opportunity]) -> dict[int, tuple[int, Decimal, Decimal]]:
-    """``{stage id: (count, total, weighted total)}`` of ``deals``.
+@dataclass
+class ColumnFigures:
+    count: int = 0
+    total: Decimal = Decimal(0)
+    weighted: Decimal = Decimal(0)
+    unconverted: dict[str, int] = field(default_factory=dict)
 
-    Grouped by stage *and probability*, so the database only counts and adds amounts; the
-    weighted total is ``Σ total × probability / 100`` over the few groups, in Python, exactly.
-    Computing ``amount × probability / 100`` per row in SQL was most of the aggregate's cost at
-    100,000 deals: the row-access filter of a manager keeps nearly every row of the pipeline, so
-    every plan reads them all (PostgreSQL rightly prefers a sequential scan to the covering
-    index) and the per-row numeric arithmetic is what there is to save. ``COUNT(*)`` rather than
-    ``COUNT(id)`` keeps the query answerable from ``opportunity_board_figures`` alone.
+
+def _column_figures(deals: QuerySet[Opportunity], *, on: dt.date) -> dict[int, ColumnFigures]:
+    """``{stage id: ColumnFigures}`` of ``deals``, in the company currency at the rates of ``on``.
+
+    Grouped by stage, probability *and currency*, so the database only counts and adds amounts;
+    each group's sum is converted once and the weighted total is ``Σ converted × probability /
+    100`` over the few groups, in Python, exactly. Computing ``amount × probability / 100`` per
+    row in SQL was most of the aggregate's cost at 100,000 deals: the row-access filter of a
+    manager keeps nearly every row of the pipeline, so every plan reads them all (PostgreSQL
+    rightly prefers a sequential scan to the covering index) and the per-row numeric arithmetic
+    is what there is to save. ``COUNT(*)`` rather than ``COUNT(id)`` keeps the query answerable
+    from ``opportunity_board_figures`` alone.
     """
-    figures: dict[int, tuple[int, Decimal, Decimal]] = {}
-    rows = deals.order_by().values_list("stage_id", "probability").annotate(n=Count("*"), total=Sum("amount"))
-    for stage_id, probability, n, total in rows:
-        count, amount, weighted = figures.get(stage_id, (0, Decimal(0), Decimal(0)))
-        total = total or Decimal(0)
-        figures[stage_id] = (count + n, amount + total, weighted + total * probability / 100)
-    return {stage_id: (count, amount, weighted.quantize(WEIGHTED_PLACES))
-            for stage_id, (count, amount, weighted) in figures.items()}
+    rows = list(deals.order_by().values_list("stage_id", "probability", "currency")
+                .annotate(n=Count("*"), total=Sum("amount")))
+    rates = RateTable([currency for _, _, currency, _, _ in rows], on)
+    figures: dict[int, ColumnFigures] = {}
+    for stage_id, probability, currency, n, total in rows:
+        fig = figures.setdefault(stage_id, ColumnFigures())
+        fig.count += n
+        try:
+            converted = rates.convert(total or Decimal(0), currency, on)
+        except NoExchangeRate:
+            fig.unconverted[currency] = fig.unconverted.get(currency, 0) + n
+            continue
+        fig.total += converted
+        fig.weighted += converted * probability / 100
+    for fig in figures.values():
+        fig.weighted = fig.weighted.quantize(WEIGHTED_PLACES)
+    return figures

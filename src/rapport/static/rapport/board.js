@@ -97,9 +97,13 @@
     card.dataset.stageId = String(body.stage_id);
     card.dataset.weighted = String(body.weighted_amount);
     card.querySelectorAll("input[name=version]").forEach((input) => { input.value = String(body.version); });
-    const amount = number(card.dataset.amount);
-    setFigure(source, "count", -1); setFigure(source, "total", -amount); setFigure(source, "weighted", -oldWeighted);
-    setFigure(target, "count", 1); setFigure(target, "total", amount); setFigure(target, "weighted", number(body.weighted_amount));
+    // Column figures are in the company currency: the card's amounts times its rate (a deal
+    // without a rate is counted but in no total, as on the server).
+    const rate = card.dataset.rate === "" ? 0 : number(card.dataset.rate);
+    const amount = number(card.dataset.amount) * rate;
+    setFigure(source, "count", -1); setFigure(source, "total", -amount); setFigure(source, "weighted", -oldWeighted * rate);
+    setFigure(target, "count", 1); setFigure(target, "total", amount);
+    setFigure(target, "weighted", number(body.weighted_amount) * rate);
     const select = card.querySelector("select.move-to");
     if (select) select.value = target.dataset.stageId;
     show("“" + card.getAttribute("aria-label") + "” moved to " + target.dataset.stageName + ".", "success");

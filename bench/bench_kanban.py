@@ -6,7 +6,8 @@
     ... bench_kanban.py --deals 20000                                              # a quick try
 
 Deals are bulk-inserted once into the default pipeline's six open stages, owned by the demo reps
-and the manager (later runs reuse them while the count matches). ``/board/`` is rendered in-process
+and the manager, in EUR, USD and GBP (the column figures convert them to the company's USD at
+stored rates); later runs reuse them while the count matches. ``/board/`` is rendered in-process
 through ``django.test.Client``, logged in as the demo manager (who sees three teams) and as a rep
 (one team): one grouped aggregate for the column figures plus one 20-card keyset page per column.
 
@@ -56,6 +57,7 @@ def _setup() -> str:
 def _load(count: int) -> None:
     from django.utils import timezone
 
+    from rapport.commerce.models import ExchangeRate
     from rapport.core.models import User
     from rapport.demo.users import demo_users_ensure
     from rapport.parties.models import Account
@@ -63,8 +65,13 @@ def _load(count: int) -> None:
     from rapport.sales.models import Opportunity, Pipeline, StageChange
 
     demo_users_ensure()
+    # Column figures are converted to the company currency (USD): deals in three currencies, a
+    # rate for each foreign one.
+    for code, rate in (("EUR", "1.08"), ("GBP", "1.27")):
+        ExchangeRate.objects.get_or_create(currency=code, date=dt.date(2020, 1, 1), defaults={"rate": Decimal(rate)})
     pipeline = Pipeline.objects.get(is_default=True)
-    if Opportunity.objects.filter(pipeline=pipeline, status="open").count() == count:
+    if (Opportunity.objects.filter(pipeline=pipeline, status="open").count() == count
+            and Opportunity.objects.filter(currency="GBP").exists()):
         return
     print(f"Loading {count:,} open deals …", flush=True)
     StageChange.objects.all().delete()
@@ -84,7 +91,8 @@ def _load(count: int) -> None:
         stage = rng.choice(stages)
         batch.append(Opportunity(
             name=f"Deal {i}", account=rng.choice(accounts), pipeline=pipeline, stage=stage, status="open",
-            amount=Decimal(rng.randrange(500, 200_000)), currency="EUR", probability=stage.probability,
+            amount=Decimal(rng.randrange(500, 200_000)), currency=CURRENCIES[i % len(CURRENCIES)],
+            probability=stage.probability,
             forecast_category=stage.forecast_category, next_step="Call back" if i % 3 else "",
             expected_close_date=today + dt.timedelta(days=rng.randint(-30, 180)), owner=owner,
             team_id=owner.team_id, created_by=owner, stage_entered_at=now - dt.timedelta(minutes=i),
@@ -93,6 +101,9 @@ def _load(count: int) -> None:
             Opportunity.objects.bulk_create(batch)
             batch = []
     Opportunity.objects.bulk_create(batch)
+
+
+CURRENCIES = ("EUR", "USD", "GBP")
 
 
 def _analyze() -> None:

@@ -234,7 +234,7 @@ def _column_figures(deals: QuerySet[Opportunity], *, on: dt.date) -> dict[int, C
     manager keeps nearly every row of the pipeline, so every plan reads them all (PostgreSQL
     rightly prefers a sequential scan to the covering index) and the per-row numeric arithmetic
     is what there is to save. ``COUNT(*)`` rather than ``COUNT(id)`` keeps the query answerable
-    from ``opportunity_board_figures`` alone.
+    from ``opportunity_board_figures_cur`` alone.
     """
     rows = list(deals.order_by().values_list("stage_id", "probability", "currency")
                 .annotate(n=Count("*"), total=Sum("amount")))

@@ -146,6 +146,18 @@ def test_board_figures_are_in_the_company_currency_and_name_what_lacks_a_rate(re
     assert (Decimal(quote["total"]), quote["currency"], quote["unconverted"]) == (Decimal("170"), "USD", {"JPY": 1})
 
 
+def test_board_reads_the_exchange_rates_once(rep, admin_user, customer, stages, settings) -> None:
+    settings.RAPPORT_COMPANY_CURRENCY = "USD"
+    catalogue.exchange_rate_set(actor=admin_user, currency="EUR", date=dt.date(2020, 1, 1), rate="1.2")
+    for stage in ("quote", "meeting", "contacted"):
+        opportunity_create(actor=rep, account=customer, name=stage, amount="10", currency="EUR", stage=stages[stage])
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for(rep).get("/board/").content.decode()
+    assert page.count('data-rate="1.2') == 3  # three columns of cards, each converted
+    rate_reads = [q["sql"] for q in queries.captured_queries if "commerce_exchangerate" in q["sql"]]
+    assert len(rate_reads) == 1, rate_reads
+
+
 def test_board_owner_filter_me_and_team(deal, rep, teammate, manager, customer) -> None:
     theirs = opportunity_create(actor=teammate, account=customer, name="Teammate deal", owner=teammate)
     page = client_for(manager).get("/board/?owner=me").content.decode()

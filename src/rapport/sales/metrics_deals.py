@@ -7,7 +7,6 @@ the groups come back to Python, to be converted to the company currency at the p
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,10 +15,10 @@ from typing import Any
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 
+from rapport.commerce.rate_table import RateTable
 from rapport.core.models import User
 from rapport.sales.choices import OpportunityStatus, StageKind
-from rapport.sales.metrics_money import RateTable
-from rapport.sales.metrics_scope import Period, Scope, owned
+from rapport.sales.metrics_scope import Period, Scope, owned, period_index
 from rapport.sales.models import Opportunity, Pipeline, Stage, StageChange
 
 TOTAL = "total"
@@ -119,11 +118,10 @@ def deal_series(*, actor: User, scope: Scope, periods: list[Period]) -> list[dic
     rates = RateTable([g["currency"] for g in groups], periods[-1].end)
     rows = [_empty() for _ in periods]
     sums: list[dict[str, Decimal]] = [defaultdict(Decimal) for _ in periods]  # won total per currency
-    starts = [p.start for p in periods]
     for g in groups:
-        at = bisect.bisect_right(starts, g["day"]) - 1
-        if at < 0 or g["day"] > periods[at].end:
-            continue  # cannot happen for consecutive periods; kept so a gap never shifts a figure
+        at = period_index(periods, g["day"])
+        if at is None:
+            continue  # only for non-consecutive periods: a day outside every period counts nowhere
         rows[at]["won"] += g["won"]
         rows[at]["lost"] += g["lost"]
         if g["won"]:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -22,11 +21,11 @@ from django.db.models import Sum
 from rapport.commerce.choices import BILLING_PERIOD_MONTHS
 from rapport.commerce.models import Invoice, Order, Subscription
 from rapport.commerce.money import quantize
+from rapport.commerce.rate_table import RateTable
 from rapport.commerce.selectors import active_on_q
 from rapport.core.models import User
 from rapport.sales.metrics_deals import TOTAL
-from rapport.sales.metrics_money import RateTable
-from rapport.sales.metrics_scope import Period, Scope, owned
+from rapport.sales.metrics_scope import Period, Scope, owned, period_index
 
 
 def new_revenue(*, actor: User, scope: Scope, period: Period, by_owner: bool = False,
@@ -54,13 +53,12 @@ def _new_revenue(actor: User, scope: Scope, periods: list[Period], *, by_owner: 
     )
     rates = RateTable([g["currency"] for g in groups], periods[-1].end)
     out: list[dict[Any, Decimal]] = [defaultdict(Decimal) for _ in periods]
-    starts = [p.start for p in periods]
     totals = [TOTAL] if by_owner and with_total else []
     # The total converts each (currency, day) sum once, as a query of the total alone would.
     total_net: dict[tuple[int, str, Any], Decimal] = defaultdict(Decimal)
     for g in groups:
-        at = bisect.bisect_right(starts, g["issue_date"]) - 1
-        if at < 0 or g["issue_date"] > periods[at].end:
+        at = period_index(periods, g["issue_date"])
+        if at is None:
             continue  # only for non-consecutive periods: a day outside every period counts nowhere
         out[at][g["owner_id"] if by_owner else TOTAL] += rates.convert(g["net"], g["currency"], g["issue_date"])
         if totals:

@@ -16,6 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -75,6 +76,13 @@ class Period:
         if self.kind == "year":
             return str(self.start.year)
         return f"{self.start.isoformat()}…{self.end.isoformat()}"
+
+
+def period_index(periods: list[Period], day: dt.date) -> int | None:
+    """The index of the period of ``periods`` (oldest first) that contains ``day``, by bisection;
+    None when none does (before the first, after the last, or in a gap between them)."""
+    at = bisect.bisect_right([p.start for p in periods], day) - 1
+    return at if at >= 0 and day <= periods[at].end else None
 
 
 def _date(raw: Any, name: str) -> dt.date:

@@ -16,12 +16,12 @@ from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from rapport.commerce.pricing import NoExchangeRate, company_currency
+from rapport.commerce.rate_table import RateTable
 from rapport.core import permissions
 from rapport.core.errors import NotFound, ValidationFailed
 from rapport.core.models import User
 from rapport.core.pagination import Page, keyset_page
 from rapport.sales.choices import OpportunityStatus
-from rapport.sales.metrics_money import RateTable
 from rapport.sales.models import Opportunity, Pipeline, Stage, StageChange
 
 BOARD_PAGE = 20
@@ -172,17 +172,20 @@ def _cards(actor: User, stage: Stage, filters: dict[str, Any] | None = None) -> 
 
 
 def board_column_page(
-    *, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None
+    *, actor: User, stage: Stage, cursor: str | None, limit: int = BOARD_PAGE, filters: dict[str, Any] | None = None,
+    rates: RateTable | None = None,
 ) -> Page[Opportunity]:
     """One page of a column's cards, newest change first, narrowed by ``BOARD_FILTERS``. Each card
     has ``to_company``: today's rate from its currency to the company's (None without a rate),
-    so the board can move a card's amount between column totals without asking the server."""
+    so the board can move a card's amount between column totals without asking the server.
+    ``rates`` (today's, holding every currency of the page) spares loading them again."""
     permissions.require_model_perm(actor, Opportunity, "view")
     qs = _cards(actor, stage, filters).select_related("account", "owner").only(
         *CARD_COLUMNS, "next_step", "account__name", "owner__username", "owner__first_name", "owner__last_name")
     page = keyset_page(qs, ordering=BOARD_ORDER, cursor=cursor, limit=limit)
     today = timezone.localdate()
-    rates = RateTable([o.currency for o in page.items], today)
+    if rates is None:
+        rates = RateTable([o.currency for o in page.items], today)
     for o in page.items:
         try:
             o.to_company = rates.rate(o.currency, today)
@@ -199,14 +202,17 @@ def board_columns(
     the actor may see, narrowed by ``filters``."""
     permissions.require_model_perm(actor, Opportunity, "view")
     stages = list(pipeline.stages.filter(is_active=True).order_by("position"))
-    figures = _column_figures(opportunity_list(actor=actor, filters=_board_filters(filters)).filter(pipeline=pipeline),
-                              on=timezone.localdate())
+    # One rate table for the figures and every column's cards: the cards are among the deals the
+    # figures grouped, so their currencies are too.
+    figures, rates = _column_figures(
+        opportunity_list(actor=actor, filters=_board_filters(filters)).filter(pipeline=pipeline),
+        on=timezone.localdate())
     columns = []
     for stage in stages:
         fig = figures.get(stage.pk, ColumnFigures())
         # The figures count the very deals the cards would show, so a column they find empty
         # needs no query of its own (closed stages often are, on a board of open deals).
-        page = (board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters)
+        page = (board_column_page(actor=actor, stage=stage, cursor=None, limit=limit, filters=filters, rates=rates)
                 if fig.count else Page(items=[], next_cursor=None))
         columns.append(Column(stage=stage, page=page, count=fig.count, total=fig.total, weighted=fig.weighted,
                               currency=company_currency(), unconverted=fig.unconverted))
@@ -224,8 +230,9 @@ class ColumnFigures:
     unconverted: dict[str, int] = field(default_factory=dict)
 
 
-def _column_figures(deals: QuerySet[Opportunity], *, on: dt.date) -> dict[int, ColumnFigures]:
-    """``{stage id: ColumnFigures}`` of ``deals``, in the company currency at the rates of ``on``.
+def _column_figures(deals: QuerySet[Opportunity], *, on: dt.date) -> tuple[dict[int, ColumnFigures], RateTable]:
+    """``{stage id: ColumnFigures}`` of ``deals``, in the company currency at the rates of ``on``,
+    and the rate table of their currencies.
 
     Grouped by stage, probability *and currency*, so the database only counts and adds amounts;
     each group's sum is converted once and the weighted total is ``Σ converted × probability /
@@ -252,4 +259,4 @@ def _column_figures(deals: QuerySet[Opportunity], *, on: dt.date) -> dict[int, C
         fig.weighted += converted * probability / 100
     for fig in figures.values():
         fig.weighted = fig.weighted.quantize(WEIGHTED_PLACES)
-    return figures
+    return figures, rates

@@ -1,7 +1,7 @@
 """Converting SQL sums to the company currency without one query per sum.
 
-The metrics sum amounts in SQL grouped by currency (and, for invoices, by day); each group is
-then converted here. :class:`RateTable` loads the exchange rates of the currencies involved once
+Reports sum amounts in SQL grouped by currency (the sales metrics also by day, the board by
+stage); each group is then converted here. :class:`RateTable` loads the exchange rates of the currencies involved once
 and answers "the latest rate on or before this day" by bisection, with the same rule and the
 same rounding as ``commerce.pricing.convert``: no rate is ``NoExchangeRate`` (422), never 1.
 """

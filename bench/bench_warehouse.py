@@ -10,7 +10,8 @@ generated and reused by the next run of the same size), then measures
 - an incremental refresh after one more day of orders and interactions (~0.3 %), some changed
   orders and deleted interactions (target ≤ 30 s), against the full build;
 - OLAP queries over the facts (p95 target ≤ 1 s), each against the nearest aggregate run
-  directly in PostgreSQL over the operational tables.
+  directly in PostgreSQL over the operational tables; the table shows whether the facts or a
+  rollup answered each.
 
     PYTHONPATH=src python bench/bench_warehouse.py                 # 1M customers, 10M orders, 10M interactions
     PYTHONPATH=src python bench/bench_warehouse.py --customers 100000 --orders 1000000 --interactions 1000000
@@ -49,7 +50,7 @@ def main() -> None:
     import psycopg
     from django.conf import settings
 
-    from rapport.analytics.olap import QuerySpec, run_query
+    from rapport.analytics.olap import QuerySpec, compile_query, run_query
     from rapport.core.choices import Role
     from rapport.core.models import User
     from rapport.core.services import user_create
@@ -155,6 +156,22 @@ def main() -> None:
             "JOIN commerce_order o ON o.id = l.order_id WHERE o.order_date BETWEEN '2024-01-01' AND '2024-12-31' "
             "GROUP BY 1",
         ),
+        "buying customers and orders by month": (
+            {"measures": ["distinct_customers", "order_count"], "dimensions": ["date.month"]},
+            "SELECT date_trunc('month', order_date), count(DISTINCT account_id), count(*) FROM commerce_order "
+            "WHERE status <> 'cancelled' GROUP BY 1",
+        ),
+        "customers contacted by tier × year": (
+            {"measures": ["interacting_customers"], "dimensions": ["customer.tier", "date.year"]},
+            "SELECT a.tier, extract(year FROM i.occurred_at), count(DISTINCT i.account_id) "
+            "FROM activities_interaction i JOIN parties_account a ON a.id = i.account_id GROUP BY 1, 2",
+        ),
+        # No rollup keeps the order's region: an exact distinct count over the facts.
+        "buying customers by region × year": (
+            {"measures": ["distinct_customers"], "dimensions": ["region.region", "date.year"]},
+            "SELECT ad.country, extract(year FROM o.order_date), count(DISTINCT o.account_id) FROM commerce_order o "
+            "JOIN parties_address ad ON ad.account_id = o.account_id GROUP BY 1, 2",
+        ),
         "interactions by channel × year": (
             {"measures": ["interactions"], "dimensions": ["channel.channel", "date.year"]},
             "SELECT channel, extract(year FROM occurred_at), count(*) FROM activities_interaction GROUP BY 1, 2",
@@ -163,13 +180,15 @@ def main() -> None:
     rows = []
     for name, (spec, baseline_sql) in queries.items():
         qs = QuerySpec.from_dict(spec)
+        source = compile_query(qs).source
         olap = common.measure(lambda qs=qs: run_query(con, qs), runs=args.runs, warmup=2)
         base = common.measure(
             lambda sql=baseline_sql: conn.execute(sql).fetchall(), runs=max(3, args.runs // 5), warmup=1
         )
-        rows.append([name, olap.p50, olap.p95, base.p95, base.p95 / olap.p95])
-    print("\nOLAP queries (ms)")
-    common.print_table(["query", "p50", "p95", "PostgreSQL p95", "speed-up"], rows)
+        rows.append([name, source, olap.p50, olap.p95, base.p95, base.p95 / olap.p95])
+    print("\nOLAP queries (ms; 'reads': the fact table or the rollup the query was answered from)")
+    common.print_table(["query", "reads", "p50", "p95", "PostgreSQL p95", "speed-up"], rows)
+    print(f"p95 of the slowest query: {max(r[3] for r in rows):.0f} ms (target ≤ 1000)")
     con.close()
     shutil.rmtree(work)
     if args.keep:

@@ -1,6 +1,9 @@
-"""A hand-made star schema small enough to compute every answer by hand."""
+"""A hand-made star schema small enough to compute every answer by hand, with the registry's
+rollups built from it as the warehouse builds them (so the answers check the rollups too)."""
 
 import duckdb
+
+from rapport.analytics.olap import DEFAULT_REGISTRY, rollups
 
 SCHEMA = """
 CREATE TABLE dim_date (date_key INTEGER, date DATE, year INTEGER, quarter VARCHAR, month VARCHAR);
@@ -23,14 +26,14 @@ CREATE TABLE dim_channel (channel_key INTEGER, channel VARCHAR);
 INSERT INTO dim_channel VALUES (1, 'email'), (2, 'phone');
 CREATE TABLE fact_order_line (order_id INTEGER, line_id INTEGER, date_key INTEGER, customer_key INTEGER,
   product_key INTEGER, region_key INTEGER, owner_key INTEGER, quantity DECIMAL(14,3),
-  net_amount DECIMAL(19,4), cost_amount DECIMAL(19,4));
+  net_amount DECIMAL(19,4), cost_amount DECIMAL(19,4), first_line BOOLEAN);
 INSERT INTO fact_order_line VALUES
-  (1, 1, 20240115, 1, 1, 1, 1, 2, 100, 60),
-  (1, 2, 20240115, 1, 2, 1, 1, 1, 50, 10),
-  (2, 3, 20240520, 2, 1, 3, 2, 5, 250, 150),
-  (3, 4, 20250110, 3, 1, 2, 1, 1, 40, 24),
-  (4, 5, 20250211, 1, 2, 1, 1, 3, 150, 30),
-  (5, 6, 20250211, 2, 1, 3, 2, 4, 200, 120);
+  (1, 1, 20240115, 1, 1, 1, 1, 2, 100, 60, true),
+  (1, 2, 20240115, 1, 2, 1, 1, 1, 50, 10, false),
+  (2, 3, 20240520, 2, 1, 3, 2, 5, 250, 150, true),
+  (3, 4, 20250110, 3, 1, 2, 1, 1, 40, 24, true),
+  (4, 5, 20250211, 1, 2, 1, 1, 3, 150, 30, true),
+  (5, 6, 20250211, 2, 1, 3, 2, 4, 200, 120, true);
 CREATE TABLE fact_interaction (interaction_id INTEGER, date_key INTEGER, customer_key INTEGER,
   region_key INTEGER, owner_key INTEGER, channel_key INTEGER);
 INSERT INTO fact_interaction VALUES (1, 20240115, 1, 1, 1, 1), (2, 20250110, 1, 1, 1, 2),
@@ -41,4 +44,6 @@ INSERT INTO fact_interaction VALUES (1, 20240115, 1, 1, 1, 1), (2, 20250110, 1, 
 def star() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(SCHEMA)
+    for _label, sql in rollups.build_statements(DEFAULT_REGISTRY):
+        con.execute(sql)
     return con

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 
 from rapport.activities.services import interaction_delete, interaction_record
-from rapport.analytics.olap import QuerySpec, run_query
+from rapport.analytics.olap import DEFAULT_REGISTRY, QuerySpec, run_query
 from rapport.commerce.services import order_cancel
-from rapport.insights.warehouse import warehouse_build, warehouse_connect, warehouse_info
+from rapport.insights.warehouse import SCHEMA_VERSION, warehouse_build, warehouse_connect, warehouse_info
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,13 +36,14 @@ def test_full_build_star_schema(sales, wh_path):
     o1 = sales["orders"][0]
     lines = _rows(
         wh_path,
-        f"SELECT currency, net_amount_doc, exchange_rate, net_amount, cost_amount, region_key, date_key "
-        f"FROM fact_order_line WHERE order_id = {o1.pk} ORDER BY line_id",
+        f"SELECT currency, net_amount_doc, exchange_rate, net_amount, cost_amount, region_key, date_key, "
+        f"first_line FROM fact_order_line WHERE order_id = {o1.pk} ORDER BY line_id",
     )
-    # Converted with the latest rate on or before 2025-03-10 (1.10), cost only where known.
+    # Converted with the latest rate on or before 2025-03-10 (1.10), cost only where known; the
+    # order's first line (lowest id) is marked, so order counts are a sum.
     assert lines == [
-        ("EUR", D("100.0000"), D("1.1000000000"), D("110.0000"), D("40.0000"), "DE", 20250310),
-        ("EUR", D("80.0000"), D("1.1000000000"), D("88.0000"), None, "DE", 20250310),
+        ("EUR", D("100.0000"), D("1.1000000000"), D("110.0000"), D("40.0000"), "DE", 20250310, True),
+        ("EUR", D("80.0000"), D("1.1000000000"), D("88.0000"), None, "DE", 20250310, False),
     ]
     assert _rows(wh_path, "SELECT name, tier, segment, country, region FROM dim_customer ORDER BY customer_key") == [
         ("(no account)", "none", "unknown", "", "Unknown"),
@@ -94,15 +95,26 @@ def test_incremental_picks_up_changed_order_new_and_deleted_interaction(sales, w
     assert again.extracted["stg_order"] == 0 and again.facts == result.facts
 
 
-def test_incremental_equals_full_build(sales, wh_path, tmp_path, rep):
+def test_incremental_equals_full_build(sales, wh_path, tmp_path, rep, other_rep):
     warehouse_build()
+    o1 = sales["orders"][0]
+    o1.refresh_from_db()
+    order_cancel(actor=rep, order=o1, expected_version=o1.version)  # Acme's March goes empty
+    interaction_delete(actor=other_rep, interaction=sales["interactions"][1])
     interaction_record(actor=rep, channel="chat", account=sales["acme"])
-    warehouse_build(incremental=True)
+    interaction_record(actor=other_rep, channel="phone", account=sales["bolt"])
+    result = warehouse_build(incremental=True)
     full = tmp_path / "full.duckdb"
     warehouse_build(path=full)
-    for table in ("fact_order_line", "fact_interaction", "dim_customer", "dim_date"):
+    tables = ["fact_order_line", "fact_interaction", "dim_customer", "dim_date"]
+    tables += [r.table for r in DEFAULT_REGISTRY.rollups]
+    for table in tables:
         sql = f"SELECT * FROM {table} ORDER BY ALL"
         assert _rows(wh_path, sql) == _rows(full, sql), table
+    # The refresh did change the rollups (a comparison of two unchanged files proves nothing).
+    assert result.incremental
+    assert _rows(wh_path, "SELECT sum(orders) FROM rollup_order_line_all") == [(2,)]
+    assert _rows(wh_path, "SELECT sum(interactions) FROM rollup_interaction_month") == [(3,)]
 
 
 def test_swapped_file_is_always_consistent(sales, wh_path, rep):
@@ -147,7 +159,7 @@ def test_management_command(sales, wh_path, capsys):
     out = capsys.readouterr().out
     assert "full build" in out and "incremental refresh" in out
     call_command("rapport_warehouse", "info")
-    assert "schema_version: 2" in capsys.readouterr().out
+    assert f"schema_version: {SCHEMA_VERSION}" in capsys.readouterr().out
 
 
 def test_rapport_cli_routes_warehouse(monkeypatch):

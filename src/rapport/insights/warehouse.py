@@ -33,12 +33,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from rapport.analytics.olap import DEFAULT_REGISTRY, rollups
 from rapport.core.errors import DomainError
 from rapport.insights.extract import EXTRACTS, Extract, extract_parallel, extract_to_csv
 from rapport.insights.regions import region_rows
 
 # 2: the fact tables have no PRIMARY KEY index (their keys are unique by construction, see _load).
-SCHEMA_VERSION = 2
+# 3: fact_order_line.first_line, the facts in date order, and the OLAP rollups.
+SCHEMA_VERSION = 3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -49,7 +51,7 @@ CREATE TABLE IF NOT EXISTS fact_order_line (
   line_id BIGINT, order_id BIGINT, date_key INTEGER, customer_key BIGINT,
   product_key BIGINT, region_key VARCHAR, owner_key BIGINT, currency VARCHAR,
   quantity DECIMAL(14,3), net_amount_doc DECIMAL(19,4), exchange_rate DECIMAL(24,10),
-  net_amount DECIMAL(19,4), cost_amount DECIMAL(19,4));
+  net_amount DECIMAL(19,4), cost_amount DECIMAL(19,4), first_line BOOLEAN);
 CREATE TABLE IF NOT EXISTS fact_interaction (
   interaction_id BIGINT, date_key INTEGER, occurred_at TIMESTAMP, customer_key BIGINT,
   contact_id BIGINT, region_key VARCHAR, owner_key BIGINT, channel_key VARCHAR, direction VARCHAR,
@@ -60,6 +62,21 @@ CREATE TABLE IF NOT EXISTS fact_interaction (
 SEGMENT_SQL = """CASE a.size WHEN '1-10' THEN 'small business' WHEN '11-50' THEN 'small business'
   WHEN '51-250' THEN 'mid-market' WHEN '251-1000' THEN 'mid-market' WHEN '1001+' THEN 'enterprise'
   ELSE 'unknown' END"""
+
+# The rollup cells (analytics.olap.rollups) of the facts an incremental refresh replaces, recorded
+# before they are deleted and again once their new rows are in.
+_TOUCH_OLD_LINES = rollups.touch_statement(
+    DEFAULT_REGISTRY, "fact_order_line", "f.order_id IN (SELECT order_id FROM replaced_orders)"
+)
+_TOUCH_NEW_LINES = rollups.touch_statement(
+    DEFAULT_REGISTRY, "fact_order_line", "f.order_id IN (SELECT id FROM stg_order)"
+)
+_TOUCH_OLD_INTERACTIONS = rollups.touch_statement(
+    DEFAULT_REGISTRY, "fact_interaction", "f.interaction_id IN (SELECT interaction_id FROM replaced_interactions)"
+)
+_TOUCH_NEW_INTERACTIONS = rollups.touch_statement(
+    DEFAULT_REGISTRY, "fact_interaction", "f.interaction_id IN (SELECT id FROM stg_interaction)"
+)
 
 TRANSFORM = f"""
 -- Dimensions rebuilt whole on every run (they are small).
@@ -74,6 +91,7 @@ CREATE OR REPLACE TABLE dim_channel AS SELECT channel_key, channel_key AS channe
 CREATE OR REPLACE TABLE dim_region AS SELECT * FROM region_values;
 
 -- Customers: upsert the changed accounts (all of them on a full build).
+-- incremental only
 DELETE FROM dim_customer WHERE customer_key IN (SELECT id FROM stg_account);
 INSERT INTO dim_customer
   SELECT a.id, a.name, coalesce(nullif(a.tier, ''), 'none'), coalesce(nullif(a.industry, ''), 'unknown'),
@@ -93,34 +111,53 @@ INSERT INTO dim_customer SELECT 0, '(no account)', 'none', 'unknown', 'unknown',
   0, '(nobody)', '(no team)' WHERE NOT EXISTS (SELECT 1 FROM dim_customer WHERE customer_key = 0);
 
 -- Order lines: replace the lines of changed orders; drop those of orders that are gone.
-DELETE FROM fact_order_line WHERE order_id IN (SELECT id FROM stg_order)
-  OR order_id IN (SELECT f.order_id FROM fact_order_line f
-                  -- the run of ids at or below it; the order is gone when that run ends before it
-                  ASOF LEFT JOIN stg_order_ids r ON f.order_id >= r.lo
-                  WHERE r.hi IS NULL OR f.order_id > r.hi);
+-- incremental only
+CREATE OR REPLACE TEMP TABLE replaced_orders AS
+  SELECT id AS order_id FROM stg_order
+  UNION
+  -- the run of ids at or below it; the order is gone when that run ends before it
+  SELECT f.order_id FROM fact_order_line f ASOF LEFT JOIN stg_order_ids r ON f.order_id >= r.lo
+  WHERE r.hi IS NULL OR f.order_id > r.hi;
+-- incremental only
+{_TOUCH_OLD_LINES};
+-- incremental only
+DELETE FROM fact_order_line WHERE order_id IN (SELECT order_id FROM replaced_orders);
+-- In date order: DuckDB skips the row groups a date filter cannot match (their min/max).
 INSERT INTO fact_order_line
-  SELECT l.id, l.order_id, CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER), o.account_id, l.product_id,
+  SELECT l.id, l.order_id, CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER) AS date_key, o.account_id,
+         l.product_id,
          CASE WHEN o.tax_country <> '' THEN upper(o.tax_country) ELSE coalesce(c.country, '') END,
          coalesce(o.owner_id, 0), o.currency, l.quantity, l.net,
          CASE WHEN o.currency = bp.company_currency THEN 1 ELSE x.rate END,
          CAST(l.net * CASE WHEN o.currency = bp.company_currency THEN 1 ELSE x.rate END AS DECIMAL(19,4)),
-         CAST(l.quantity * p.cost_price AS DECIMAL(19,4))
+         CAST(l.quantity * p.cost_price AS DECIMAL(19,4)),
+         -- One line per order is its first (the lowest id): order counts become a plain sum.
+         l.id = fl.first_id
   FROM stg_line l
   JOIN stg_order o ON o.id = l.order_id
+  JOIN (SELECT order_id, min(id) AS first_id FROM stg_line GROUP BY order_id) fl ON fl.order_id = l.order_id
   CROSS JOIN build_params bp
   LEFT JOIN dim_customer c ON c.customer_key = o.account_id
   LEFT JOIN stg_product p ON p.id = l.product_id
   -- The latest stored rate on or before the order date (commerce's rule); none leaves it NULL.
   ASOF LEFT JOIN stg_rate x ON x.currency = o.currency AND o.order_date >= x.date
-  WHERE o.status <> 'cancelled';
+  WHERE o.status <> 'cancelled'
+  ORDER BY date_key;
 
 -- Interactions: upsert the changed ones; drop those deleted since.
-DELETE FROM fact_interaction WHERE interaction_id IN (SELECT id FROM stg_interaction)
-  OR interaction_id IN (SELECT f.interaction_id FROM fact_interaction f
-                        ASOF LEFT JOIN stg_interaction_ids r ON f.interaction_id >= r.lo
-                        WHERE r.hi IS NULL OR f.interaction_id > r.hi);
+-- incremental only
+CREATE OR REPLACE TEMP TABLE replaced_interactions AS
+  SELECT id AS interaction_id FROM stg_interaction
+  UNION
+  SELECT f.interaction_id FROM fact_interaction f
+  ASOF LEFT JOIN stg_interaction_ids r ON f.interaction_id >= r.lo
+  WHERE r.hi IS NULL OR f.interaction_id > r.hi;
+-- incremental only
+{_TOUCH_OLD_INTERACTIONS};
+-- incremental only
+DELETE FROM fact_interaction WHERE interaction_id IN (SELECT interaction_id FROM replaced_interactions);
 INSERT INTO fact_interaction
-  SELECT i.id, CAST(strftime(i.occurred_at, '%Y%m%d') AS INTEGER), i.occurred_at,
+  SELECT i.id, CAST(strftime(i.occurred_at, '%Y%m%d') AS INTEGER) AS date_key, i.occurred_at,
          coalesce(i.account_id, m.account_id, 0), i.contact_id, coalesce(c.country, ''),
          coalesce(i.owner_id, 0), i.channel, coalesce(i.direction, ''), coalesce(i.outcome, ''),
          i.duration_seconds
@@ -129,7 +166,8 @@ INSERT INTO fact_interaction
     SELECT contact_id, arg_min(account_id, (is_primary = 0, account_id)) AS account_id
     FROM stg_membership GROUP BY contact_id
   ) m ON m.contact_id = i.contact_id
-  LEFT JOIN dim_customer c ON c.customer_key = coalesce(i.account_id, m.account_id);
+  LEFT JOIN dim_customer c ON c.customer_key = coalesce(i.account_id, m.account_id)
+  ORDER BY date_key;
 
 -- Dates: every day from the first to the last fact.
 CREATE OR REPLACE TABLE dim_date AS
@@ -143,6 +181,12 @@ CREATE OR REPLACE TABLE dim_date AS
   FROM bounds, generate_series(strptime(CAST(lo AS VARCHAR), '%Y%m%d'),
                                strptime(CAST(hi AS VARCHAR), '%Y%m%d'), INTERVAL 1 DAY) AS g(day)
   WHERE lo IS NOT NULL;
+
+-- The rollup cells of the new and changed facts (dim_date now has their days).
+-- incremental only
+{_TOUCH_NEW_LINES};
+-- incremental only
+{_TOUCH_NEW_INTERACTIONS};
 """
 
 
@@ -269,9 +313,7 @@ def _load(
             [settings.RAPPORT_COMPANY_CURRENCY],
         )
         con.execute("BEGIN")
-        for label, statement in _statements(TRANSFORM):
-            if since is None and label.startswith("delete"):
-                continue  # a full build's tables start empty: nothing to delete (and no id lists)
+        for label, statement in _transform(incremental=since is not None):
             say(f"transform: {label}")
             con.execute(statement)
         meta = {
@@ -289,16 +331,33 @@ def _load(
     return counts
 
 
-def _statements(script: str) -> list[tuple[str, str]]:
+def _transform(*, incremental: bool) -> list[tuple[str, str]]:
+    """(label, SQL) of a build: TRANSFORM's statements for this kind of build, then the rollups —
+    built afresh from the facts, or (incremental) their touched cells recomputed."""
+    statements = [
+        (label, code) for label, code, only_incremental in _statements(TRANSFORM) if incremental or not only_incremental
+    ]
+    if not incremental:
+        return statements + rollups.build_statements(DEFAULT_REGISTRY)
+    return (
+        rollups.touched_create_statements(DEFAULT_REGISTRY) + statements + rollups.refresh_statements(DEFAULT_REGISTRY)
+    )
+
+
+def _statements(script: str) -> list[tuple[str, str, bool]]:
     """The statements of a SQL script (each ends with ``;`` at the end of a line; none has one
-    inside), each with a short label for progress: its verb and table."""
+    inside), each with a short label for progress (its verb and table) and whether only an
+    incremental refresh runs it (a comment line ``-- incremental only`` in it). A full build writes
+    a new file, so its tables start empty: it has nothing to delete and no cells to touch."""
     out = []
     for statement in script.split(";\n"):
-        code = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
+        lines = statement.splitlines()
+        only_incremental = any(line.strip() == "-- incremental only" for line in lines)
+        code = "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
         if code:
             words = code.replace("(", " ").split()
-            target = next((w for w in words[1:5] if w.startswith(("dim_", "fact_"))), "")
-            out.append((f"{words[0].lower()} {target}".strip(), code))
+            target = next((w for w in words[1:6] if w.startswith(("dim_", "fact_", "replaced_", "touched_"))), "")
+            out.append((f"{words[0].lower()} {target}".strip(), code, only_incremental))
     return out
 
 

@@ -3,6 +3,10 @@
 Invariants: identifiers in the SQL come only from the registry (names in the spec are looked up,
 never pasted); every filter value travels as a ``?`` parameter. A spec reads one fact table: all
 its measures share it and every dimension used must join to it.
+
+What is read is chosen per spec, always giving the figures the facts would (``registry``): the
+coarsest rollup that keeps every dimension and level used, else the facts with each measure's
+``per_order`` form where no dimension used splits an order, else the facts as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from rapport.analytics.olap.registry import DEFAULT_REGISTRY, Dimension, Registry
+from rapport.analytics.olap.registry import DEFAULT_REGISTRY, Dimension, Registry, Rollup
 
 MAX_DIMENSIONS = 3
 MAX_LIMIT = 100_000
@@ -85,6 +89,7 @@ class CompiledQuery:
     dimension_columns: tuple[str, ...]
     measure_columns: tuple[str, ...]
     fact: str = field(default="")
+    source: str = field(default="")  # the table read: the fact or one of its rollups
 
 
 def column_name(dimension: str, level: str) -> str:
@@ -95,6 +100,44 @@ def _scalar(value: Any, where: str) -> Any:
     if value is None or isinstance(value, (str, int, float, bool, dt.date)):
         return value
     raise OlapError(f"{where}: values must be strings, numbers or dates, got {type(value).__name__}")
+
+
+def _used(spec: QuerySpec) -> dict[str, set[str]]:
+    """Every dimension the spec touches (grouped or filtered), with the levels it uses."""
+    used: dict[str, set[str]] = {}
+    for name, level in (*spec.dimensions, *((f.dimension, f.level) for f in spec.filters)):
+        used.setdefault(name, set()).add(level)
+    return used
+
+
+def _rollup_plan(spec: QuerySpec, registry: Registry, fact: str) -> tuple[Rollup, bool] | None:
+    """The coarsest rollup that answers the spec exactly, and whether its rows are unique per key
+    within each output group (then a distinct count of keys is count(*)); None: read the facts.
+
+    A rollup answers when every measure has a rollup form and every dimension used is one of its
+    keys (constant per key) or its period at levels it keeps. Its rows are unique per (key, finest
+    kept level), so grouping by that level (or keeping no level at all) leaves each key at most once
+    per group: the other grouped dimensions are functions of the key.
+    """
+    if not all(registry.measures[m].rollup for m in spec.measures):
+        return None
+    used = _used(spec)
+    for rollup in (r for r in registry.rollups if r.fact == fact):
+        if all(
+            name in rollup.keys or (name == rollup.period and levels <= set(rollup.levels))
+            for name, levels in used.items()
+        ):
+            grouped = {level for name, level in spec.dimensions if name == rollup.period}
+            return rollup, not rollup.levels or rollup.levels[-1] in grouped
+    return None
+
+
+def _measure_sql(registry: Registry, name: str, plan: tuple[Rollup, bool] | None, per_order: bool) -> str:
+    m = registry.measures[name]
+    if plan is not None:
+        assert m.rollup is not None
+        return "count(*)" if m.counts_rollup_keys and plan[1] else m.rollup
+    return (m.per_order or m.sql) if per_order else m.sql
 
 
 def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> CompiledQuery:
@@ -115,17 +158,16 @@ def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> Com
         raise OlapError(f"limit must be between 1 and {MAX_LIMIT}")
 
     joins: dict[str, str] = {}
+    for name, level in _used(spec).items():
+        for lv in level:
+            _level(registry, fact, name, lv)  # unknown names are errors before any plan is made
+    plan = _rollup_plan(spec, registry, fact)
+    per_order = not any(registry.dimensions[name].splits_orders for name in _used(spec))
 
     def resolve(name: str, level: str) -> str:
-        dim: Dimension | None = registry.dimensions.get(name)
-        if dim is None:
-            raise OlapError(f"unknown dimension {name!r}; known: {', '.join(registry.dimensions)}")
-        if fact not in dim.fact_keys:
-            raise OlapError(f"dimension {name!r} does not apply to {fact}")
-        try:
-            lv = dim.level(level)
-        except KeyError as exc:
-            raise OlapError(str(exc.args[0])) from exc
+        dim, lv = _level(registry, fact, name, level)
+        if plan is not None and name == plan[0].period:
+            return f"f.{lv.column}"  # the rollup keeps the period's level columns itself
         alias = f"d_{dim.name}"
         joins.setdefault(alias, f"JOIN {dim.table} AS {alias} ON f.{dim.fact_keys[fact]} = {alias}.{dim.key}")
         return f"{alias}.{lv.column}"
@@ -144,7 +186,7 @@ def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> Com
         group.append(expr)
         dim_cols.append(col)
     for m in spec.measures:
-        select.append(f"{registry.measures[m].sql} AS {m}")
+        select.append(f"{_measure_sql(registry, m, plan, per_order)} AS {m}")
 
     where: list[str] = []
     params: list[Any] = []
@@ -183,7 +225,8 @@ def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> Com
     # A stable default order so that pages, exports and tests agree.
     order.extend(f"{c} ASC NULLS LAST" for c in dim_cols if all(not o.startswith(f"{c} ") for o in order))
 
-    sql = f"SELECT {', '.join(select)} FROM {fact} AS f"
+    source = plan[0].table if plan is not None else fact
+    sql = f"SELECT {', '.join(select)} FROM {source} AS f"
     if joins:
         sql += " " + " ".join(joins.values())
     if where:
@@ -194,7 +237,19 @@ def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> Com
         sql += " ORDER BY " + ", ".join(order)
     if spec.limit is not None:
         sql += f" LIMIT {int(spec.limit)}"
-    return CompiledQuery(sql, params, columns, tuple(dim_cols), tuple(spec.measures), fact)
+    return CompiledQuery(sql, params, columns, tuple(dim_cols), tuple(spec.measures), fact, source)
+
+
+def _level(registry: Registry, fact: str, name: str, level: str) -> tuple[Dimension, Any]:
+    dim: Dimension | None = registry.dimensions.get(name)
+    if dim is None:
+        raise OlapError(f"unknown dimension {name!r}; known: {', '.join(registry.dimensions)}")
+    if fact not in dim.fact_keys:
+        raise OlapError(f"dimension {name!r} does not apply to {fact}")
+    try:
+        return dim, dim.level(level)
+    except KeyError as exc:
+        raise OlapError(str(exc.args[0])) from exc
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+"""The SQL that builds and refreshes a registry's rollup tables from its facts.
+
+Per fact the rollups form a chain, finest first: the finest is summed from the facts joined to the
+period dimension, each coarser one from the one before it (its sums are additive). Invariant after
+``build_statements`` or ``refresh_statements``: every rollup equals the facts summed afresh.
+
+A refresh is told which (keys, finest level) cells changed — ``touch_statement`` records the cells
+of the fact rows matching a condition, once before those rows are deleted and once after the new
+ones are in — and recomputes only those cells in the finest rollup, then every row of the touched
+keys in the coarser ones (a customer has a few dozen months at most, so that is cheap).
+"""
+
+from __future__ import annotations
+
+from rapport.analytics.olap.registry import Registry, Rollup
+
+
+def chain(registry: Registry, fact: str) -> list[Rollup]:
+    """The rollups of ``fact``, finest first."""
+    return sorted((r for r in registry.rollups if r.fact == fact), key=lambda r: -len(r.levels))
+
+
+def facts(registry: Registry) -> list[str]:
+    return sorted({r.fact for r in registry.rollups})
+
+
+def touched_table(fact: str) -> str:
+    return f"touched_{fact}"
+
+
+def _key_columns(registry: Registry, rollup: Rollup) -> list[str]:
+    return [registry.dimensions[k].fact_keys[rollup.fact] for k in rollup.keys]
+
+
+def _level_columns(registry: Registry, rollup: Rollup) -> list[str]:
+    period = registry.dimensions[rollup.period]
+    return [period.level(name).column for name in rollup.levels]
+
+
+def _cells(registry: Registry, rollup: Rollup) -> list[str]:
+    """The rollup's grouping columns as read from the facts ``f`` joined to the period ``p``."""
+    return [f"f.{c}" for c in _key_columns(registry, rollup)] + [f"p.{c}" for c in _level_columns(registry, rollup)]
+
+
+def _period_join(registry: Registry, rollup: Rollup) -> str:
+    period = registry.dimensions[rollup.period]
+    return f"JOIN {period.table} AS p ON p.{period.key} = f.{period.fact_keys[rollup.fact]}"
+
+
+def _on(alias: str, other: str, columns: list[str]) -> str:
+    return " AND ".join(f"{alias}.{c} = {other}.{c}" for c in columns)
+
+
+def _from_facts(registry: Registry, rollup: Rollup, joins: str = "") -> str:
+    """SELECT summing the facts into ``rollup``'s rows."""
+    cells = _cells(registry, rollup)
+    sums = [f"CAST({expr} AS {typ}) AS {col}" for col, expr, typ in rollup.sums]
+    return (
+        f"SELECT {', '.join(cells + sums)} FROM {rollup.fact} AS f {_period_join(registry, rollup)} {joins}"
+        f"GROUP BY {', '.join(cells)}"
+    )
+
+
+def _from_finer(registry: Registry, rollup: Rollup, finer: Rollup, joins: str = "") -> str:
+    group = [f"f.{c}" for c in _key_columns(registry, rollup) + _level_columns(registry, rollup)]
+    sums = [f"CAST(sum(f.{col}) AS {typ}) AS {col}" for col, _expr, typ in rollup.sums]
+    return f"SELECT {', '.join(group + sums)} FROM {finer.table} AS f {joins}GROUP BY {', '.join(group)}"
+
+
+def build_statements(registry: Registry) -> list[tuple[str, str]]:
+    """(label, SQL) creating every rollup afresh from the facts."""
+    out = []
+    for fact in facts(registry):
+        rollups = chain(registry, fact)
+        out.append(
+            (
+                f"create {rollups[0].table}",
+                f"CREATE OR REPLACE TABLE {rollups[0].table} AS " + _from_facts(registry, rollups[0]),
+            )
+        )
+        for finer, rollup in zip(rollups, rollups[1:], strict=False):
+            out.append(
+                (
+                    f"create {rollup.table}",
+                    f"CREATE OR REPLACE TABLE {rollup.table} AS " + _from_finer(registry, rollup, finer),
+                )
+            )
+    return out
+
+
+def touched_create_statements(registry: Registry) -> list[tuple[str, str]]:
+    """(label, SQL) creating each fact's empty table of touched cells (its finest rollup's grouping)."""
+    out = []
+    for fact in facts(registry):
+        finest = chain(registry, fact)[0]
+        out.append(
+            (
+                f"create {touched_table(fact)}",
+                f"CREATE OR REPLACE TEMP TABLE {touched_table(fact)} AS "
+                f"SELECT {', '.join(_cells(registry, finest))} FROM {fact} AS f "
+                f"{_period_join(registry, finest)} LIMIT 0",
+            )
+        )
+    return out
+
+
+def touch_statement(registry: Registry, fact: str, condition: str) -> str:
+    """SQL recording the rollup cells of the ``fact`` rows (alias ``f``) that match ``condition``."""
+    finest = chain(registry, fact)[0]
+    return (
+        f"INSERT INTO {touched_table(fact)} SELECT DISTINCT {', '.join(_cells(registry, finest))} "
+        f"FROM {fact} AS f {_period_join(registry, finest)} WHERE {condition}"
+    )
+
+
+def refresh_statements(registry: Registry) -> list[tuple[str, str]]:
+    """(label, SQL) recomputing the touched cells (see the module docstring)."""
+    out = []
+    for fact in facts(registry):
+        rollups = chain(registry, fact)
+        finest, touched = rollups[0], touched_table(fact)
+        keys, levels = _key_columns(registry, finest), _level_columns(registry, finest)
+        cells = f"(SELECT DISTINCT * FROM {touched}) AS t"
+        out.append(
+            (
+                f"delete {finest.table}",
+                f"DELETE FROM {finest.table} AS r USING {cells} WHERE {_on('r', 't', keys + levels)}",
+            )
+        )
+        # Only the facts of the touched cells are summed again (a semi-join on keys and level).
+        on = " AND ".join([f"t.{c} = f.{c}" for c in keys] + [f"t.{c} = p.{c}" for c in levels])
+        out.append(
+            (
+                f"insert {finest.table}",
+                f"INSERT INTO {finest.table} " + _from_facts(registry, finest, f"SEMI JOIN {cells} ON {on} "),
+            )
+        )
+        touched_keys = f"(SELECT DISTINCT {', '.join(keys)} FROM {touched}) AS t"
+        for finer, rollup in zip(rollups, rollups[1:], strict=False):
+            out.append(
+                (
+                    f"delete {rollup.table}",
+                    f"DELETE FROM {rollup.table} AS r USING {touched_keys} WHERE {_on('r', 't', keys)}",
+                )
+            )
+            out.append(
+                (
+                    f"insert {rollup.table}",
+                    f"INSERT INTO {rollup.table} "
+                    + _from_finer(registry, rollup, finer, f"SEMI JOIN {touched_keys} ON {_on('t', 'f', keys)} "),
+                )
+            )
+    return out

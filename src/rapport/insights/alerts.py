@@ -58,6 +58,11 @@ ACTION_BY_FEATURE = {
     "interactions": SuggestedAction.CALL,
     "tenure_days": SuggestedAction.CALL,
     "inbound_contacts": SuggestedAction.SERVICE,
+    "overdue_invoices": SuggestedAction.SERVICE,
+    "days_overdue": SuggestedAction.SERVICE,
+    # A contract about to end: call about the renewal.
+    "days_to_contract_end": SuggestedAction.CALL,
+    "active_subscriptions": SuggestedAction.CALL,
     "spend_change": SuggestedAction.VOUCHER,
     "avg_order_value": SuggestedAction.VOUCHER,
     "orders": SuggestedAction.VOUCHER,
@@ -71,6 +76,10 @@ DRIVER_LABELS = {
     "avg_order_value": "average order value",
     "orders": "number of orders",
     "tenure_days": "time as a customer",
+    "overdue_invoices": "overdue invoices",
+    "days_overdue": "days the oldest invoice is overdue",
+    "active_subscriptions": "active subscriptions",
+    "days_to_contract_end": "days until a contract ends",
     "segment": "customer segment",
     "region": "region",
 }

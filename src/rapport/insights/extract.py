@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 
 from rapport.activities.models import Interaction
-from rapport.commerce.models import ExchangeRate, Order, OrderLine, Product
+from rapport.commerce.models import ExchangeRate, Invoice, Order, OrderLine, Payment, Product, Subscription
 from rapport.core.models import Team, User
 from rapport.parties.models import Account, AccountMembership, Address
 
@@ -219,6 +219,65 @@ EXTRACTS: tuple[Extract, ...] = (
             )
         ),
         large=True,
+    ),
+    # Invoices, payments and subscriptions are never deleted (PROTECT, no delete service), so
+    # changed rows are all an incremental refresh needs.
+    Extract(
+        "stg_invoice",
+        (
+            ("id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("currency", "VARCHAR"),
+            ("issue_date", "DATE"),
+            ("due_date", "DATE"),
+            ("total", "DECIMAL(19,4)"),
+            ("owner_id", "BIGINT"),
+        ),
+        lambda since: (
+            _since(Invoice.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list("id", "order__account_id", "currency", "issue_date", "due_date", "total", "owner_id")
+        ),
+    ),
+    Extract(
+        "stg_payment",
+        (("id", "BIGINT"), ("invoice_id", "BIGINT"), ("paid_on", "DATE"), ("amount", "DECIMAL(19,4)")),
+        lambda since: (
+            _since(Payment.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list("id", "invoice_id", "paid_on", "amount")
+        ),
+    ),
+    Extract(
+        "stg_subscription",
+        (
+            ("id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("product_id", "BIGINT"),
+            ("currency", "VARCHAR"),
+            ("amount", "DECIMAL(19,4)"),
+            ("billing_period", "VARCHAR"),
+            ("start_date", "DATE"),
+            ("end_date", "DATE"),
+            ("renewal_date", "DATE"),
+            ("status", "VARCHAR"),
+        ),
+        lambda since: (
+            _since(Subscription.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list(
+                "id",
+                "account_id",
+                "product_id",
+                "currency",
+                "amount",
+                "billing_period",
+                "start_date",
+                "end_date",
+                "renewal_date",
+                "status",
+            )
+        ),
     ),
     # Every id, to find deletions by anti-join (see docs/warehouse.md "Incremental refresh").
     Extract(

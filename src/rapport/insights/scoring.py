@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 2_000
 CHURN_FEATURES = ("days_since_last_order", "tenure_days", "orders", "avg_order_value", "spend_change",
-                  "interactions", "inbound_contacts", "days_since_last_interaction", "segment", "region")
+                  "interactions", "inbound_contacts", "days_since_last_interaction", "overdue_invoices",
+                  "days_overdue", "active_subscriptions", "days_to_contract_end", "segment", "region")
 _UPDATE_FIELDS = [f.name for f in CustomerScore._meta.concrete_fields if f.name not in ("id", "account")]
 
 
@@ -223,9 +224,9 @@ def _rule_drivers(current: pd.DataFrame) -> list[list[str]]:
         out = sign * (x - med) / (iqr if iqr > 0 else (abs(med) or 1.0))
         return np.nan_to_num(out, nan=0.0)
 
-    names = ["days_since_last_order", "spend_change", "inbound_contacts", "days_since_last_interaction"]
+    names = ["days_since_last_order", "spend_change", "inbound_contacts", "days_since_last_interaction", "days_overdue"]
     strength = np.column_stack([z("days_since_last_order", 1), z("spend_change", -1), z("inbound_contacts", 1),
-                                z("days_since_last_interaction", 1)])
+                                z("days_since_last_interaction", 1), z("days_overdue", 1)])
     order = np.argsort(-strength, axis=1, kind="stable")[:, :3]
     return [[f"+{names[j]}" for j in row if strength[i, j] > 0.25] for i, row in enumerate(order)]
 

@@ -8,7 +8,10 @@
   described as of ``end`` only (nothing after ``end`` is read, so the frame at a past cut-off is an
   honest training row): recency, tenure, orders, mean order value, spend in the last horizon
   against the one before (``spend_change``: negative = declining), interactions and inbound contacts
-  in the last horizon, days since the last interaction, and the customer's segment and region.
+  in the last horizon, days since the last interaction, payment problems (invoices open and past
+  due at ``end``, and how many days the oldest of them is overdue), contracts (subscriptions active
+  at ``end`` by their dates, and the days until the nearest of them ends or renews), and the
+  customer's segment and region.
 - ``customers_frame``: every customer of ``dim_customer`` (key, owner key).
 """
 
@@ -52,13 +55,38 @@ contacts AS (
          date_diff('day', max(CAST(occurred_at AS DATE)), $end) AS days_since_last_interaction
   FROM fact_interaction WHERE customer_key <> 0 AND CAST(occurred_at AS DATE) <= $end
   GROUP BY customer_key
+),
+-- As it stood at $end: invoices issued by then, less what had been paid by then.
+open_invoices AS (
+  SELECT i.customer_key, i.due_date
+  FROM fact_invoice i
+  LEFT JOIN (SELECT invoice_id, sum(amount_doc) AS paid FROM fact_payment WHERE paid_on <= $end GROUP BY invoice_id)
+    pay USING (invoice_id)
+  WHERE i.issue_date <= $end AND i.due_date < $end AND coalesce(pay.paid, 0) < i.total_doc
+),
+payments AS (
+  SELECT customer_key, count(*) AS overdue_invoices, date_diff('day', min(due_date), $end) AS days_overdue
+  FROM open_invoices GROUP BY customer_key
+),
+contracts AS (
+  SELECT customer_key, count(*) AS active_subscriptions,
+         -- DOUBLE: NULL (no end or renewal date) reads as NaN even when every row has it
+         CAST(min(date_diff('day', $end, coalesce(least(end_date, renewal_date), end_date, renewal_date))) AS DOUBLE)
+           AS days_to_contract_end
+  FROM fact_subscription
+  WHERE start_date <= $end AND (end_date IS NULL OR end_date > $end)
+  GROUP BY customer_key
 )
 SELECT p.customer_key, p.days_since_last_order, p.tenure_days, p.orders, p.avg_order_value, p.spend_change,
        coalesce(k.interactions, 0) AS interactions, coalesce(k.inbound_contacts, 0) AS inbound_contacts,
-       k.days_since_last_interaction, c.segment, c.region
+       k.days_since_last_interaction, coalesce(pm.overdue_invoices, 0) AS overdue_invoices,
+       coalesce(pm.days_overdue, 0) AS days_overdue, coalesce(ct.active_subscriptions, 0) AS active_subscriptions,
+       ct.days_to_contract_end, c.segment, c.region
 FROM per_customer p
 JOIN dim_customer c USING (customer_key)
 LEFT JOIN contacts k USING (customer_key)
+LEFT JOIN payments pm USING (customer_key)
+LEFT JOIN contracts ct USING (customer_key)
 ORDER BY p.customer_key
 """
 

@@ -39,7 +39,8 @@ from rapport.insights.extract import EXTRACTS, Extract, extract_parallel, extrac
 from rapport.insights.regions import region_rows
 
 # 2: the fact tables have no PRIMARY KEY index (their keys are unique by construction, see _load).
-# 3: fact_order_line.first_line, the facts in date order, and the OLAP rollups.
+# 3: fact_order_line.first_line, the facts in date order, the OLAP rollups; invoices, payments and
+#    subscriptions.
 SCHEMA_VERSION = 3
 
 DDL = """
@@ -56,6 +57,14 @@ CREATE TABLE IF NOT EXISTS fact_interaction (
   interaction_id BIGINT, date_key INTEGER, occurred_at TIMESTAMP, customer_key BIGINT,
   contact_id BIGINT, region_key VARCHAR, owner_key BIGINT, channel_key VARCHAR, direction VARCHAR,
   outcome VARCHAR, duration_seconds BIGINT);
+CREATE TABLE IF NOT EXISTS fact_invoice (
+  invoice_id BIGINT, customer_key BIGINT, issue_date DATE, due_date DATE, currency VARCHAR,
+  total_doc DECIMAL(19,4), owner_key BIGINT);
+CREATE TABLE IF NOT EXISTS fact_payment (
+  payment_id BIGINT, invoice_id BIGINT, paid_on DATE, amount_doc DECIMAL(19,4));
+CREATE TABLE IF NOT EXISTS fact_subscription (
+  subscription_id BIGINT, customer_key BIGINT, product_key BIGINT, currency VARCHAR, amount_doc DECIMAL(19,4),
+  billing_period VARCHAR, start_date DATE, end_date DATE, renewal_date DATE, status VARCHAR);
 """
 
 # Company size → the customer segment used by the customer hierarchy (tier → segment → customer).
@@ -114,7 +123,7 @@ INSERT INTO dim_customer SELECT 0, '(no account)', 'none', 'unknown', 'unknown',
 -- incremental only
 CREATE OR REPLACE TEMP TABLE replaced_orders AS
   SELECT id AS order_id FROM stg_order
-  UNION
+  UNION ALL  -- a key on both sides is harmless: only IN reads it
   -- the run of ids at or below it; the order is gone when that run ends before it
   SELECT f.order_id FROM fact_order_line f ASOF LEFT JOIN stg_order_ids r ON f.order_id >= r.lo
   WHERE r.hi IS NULL OR f.order_id > r.hi;
@@ -148,7 +157,7 @@ INSERT INTO fact_order_line
 -- incremental only
 CREATE OR REPLACE TEMP TABLE replaced_interactions AS
   SELECT id AS interaction_id FROM stg_interaction
-  UNION
+  UNION ALL  -- a key on both sides is harmless: only IN reads it
   SELECT f.interaction_id FROM fact_interaction f
   ASOF LEFT JOIN stg_interaction_ids r ON f.interaction_id >= r.lo
   WHERE r.hi IS NULL OR f.interaction_id > r.hi;
@@ -168,6 +177,20 @@ INSERT INTO fact_interaction
   ) m ON m.contact_id = i.contact_id
   LEFT JOIN dim_customer c ON c.customer_key = coalesce(i.account_id, m.account_id)
   ORDER BY date_key;
+
+-- Invoices, payments, subscriptions: upsert the changed ones (none is ever deleted).
+-- incremental only
+DELETE FROM fact_invoice WHERE invoice_id IN (SELECT id FROM stg_invoice);
+INSERT INTO fact_invoice
+  SELECT id, coalesce(account_id, 0), issue_date, due_date, currency, total, coalesce(owner_id, 0) FROM stg_invoice;
+-- incremental only
+DELETE FROM fact_payment WHERE payment_id IN (SELECT id FROM stg_payment);
+INSERT INTO fact_payment SELECT id, invoice_id, paid_on, amount FROM stg_payment;
+-- incremental only
+DELETE FROM fact_subscription WHERE subscription_id IN (SELECT id FROM stg_subscription);
+INSERT INTO fact_subscription
+  SELECT id, account_id, product_id, currency, amount, billing_period, start_date, end_date, renewal_date, status
+  FROM stg_subscription;
 
 -- Dates: every day from the first to the last fact.
 CREATE OR REPLACE TABLE dim_date AS
@@ -253,7 +276,10 @@ def warehouse_build(
         try:
             facts = {
                 t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
-                for t in ("fact_order_line", "fact_interaction", "dim_customer", "dim_date")
+                for t in (
+                    "fact_order_line", "fact_interaction", "fact_invoice", "fact_payment", "fact_subscription",
+                    "dim_customer", "dim_date",
+                )
             }
         finally:
             con.close()

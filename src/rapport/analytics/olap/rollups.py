@@ -51,20 +51,32 @@ def _on(alias: str, other: str, columns: list[str]) -> str:
     return " AND ".join(f"{alias}.{c} = {other}.{c}" for c in columns)
 
 
+def _select(registry: Registry, rollup: Rollup, keys: list[str], levels: list[str], sums: list[str]) -> str:
+    """SELECT list and GROUP BY of a rollup row: grouped by the keys and the finest level only, the
+    coarser levels taken with any_value (a level hierarchy: the finest level determines the coarser
+    ones), because a hash on fewer, integer-first columns is the cheaper one."""
+    names = _level_columns(registry, rollup)
+    coarser = [f"any_value({expr}) AS {name}" for expr, name in zip(levels[:-1], names[:-1], strict=True)]
+    group = keys + levels[-1:]
+    select = keys + coarser + [f"{expr} AS {name}" for expr, name in zip(levels[-1:], names[-1:], strict=True)]
+    return f"SELECT {', '.join(select + sums)}", f"GROUP BY {', '.join(group)}"
+
+
 def _from_facts(registry: Registry, rollup: Rollup, joins: str = "") -> str:
     """SELECT summing the facts into ``rollup``'s rows."""
-    cells = _cells(registry, rollup)
+    keys = [f"f.{c}" for c in _key_columns(registry, rollup)]
+    levels = [f"p.{c}" for c in _level_columns(registry, rollup)]
     sums = [f"CAST({expr} AS {typ}) AS {col}" for col, expr, typ in rollup.sums]
-    return (
-        f"SELECT {', '.join(cells + sums)} FROM {rollup.fact} AS f {_period_join(registry, rollup)} {joins}"
-        f"GROUP BY {', '.join(cells)}"
-    )
+    select, group = _select(registry, rollup, keys, levels, sums)
+    return f"{select} FROM {rollup.fact} AS f {_period_join(registry, rollup)} {joins}{group}"
 
 
 def _from_finer(registry: Registry, rollup: Rollup, finer: Rollup, joins: str = "") -> str:
-    group = [f"f.{c}" for c in _key_columns(registry, rollup) + _level_columns(registry, rollup)]
+    keys = [f"f.{c}" for c in _key_columns(registry, rollup)]
+    levels = [f"f.{c}" for c in _level_columns(registry, rollup)]
     sums = [f"CAST(sum(f.{col}) AS {typ}) AS {col}" for col, _expr, typ in rollup.sums]
-    return f"SELECT {', '.join(group + sums)} FROM {finer.table} AS f {joins}GROUP BY {', '.join(group)}"
+    select, group = _select(registry, rollup, keys, levels, sums)
+    return f"{select} FROM {finer.table} AS f {joins}{group}"
 
 
 def build_statements(registry: Registry) -> list[tuple[str, str]]:

@@ -14,7 +14,13 @@ from django.core.management import call_command
 from rapport.activities.services import interaction_delete, interaction_record
 from rapport.analytics.olap import DEFAULT_REGISTRY, QuerySpec, run_query
 from rapport.commerce.services import order_cancel
-from rapport.insights.warehouse import SCHEMA_VERSION, warehouse_build, warehouse_connect, warehouse_info
+from rapport.insights.warehouse import (
+    SCHEMA_VERSION,
+    WarehouseMissing,
+    warehouse_build,
+    warehouse_connect,
+    warehouse_info,
+)
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,3 +192,15 @@ def test_task_refreshes(sales, wh_path):
     assert warehouse_info()["mode"] == "full"
     assert warehouse_build_task.delay().get()["fact_interaction"] == 2
     assert warehouse_info()["mode"] == "incremental"
+
+
+def test_a_file_of_another_schema_version_is_refused_until_rebuilt(sales, wh_path):
+    warehouse_build()
+    con = duckdb.connect(str(wh_path))
+    con.execute("UPDATE warehouse_meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(WarehouseMissing, match="schema version 2.*rapport warehouse build"):
+        warehouse_connect()
+    # The periodic (incremental) refresh sees the old version and builds afresh.
+    assert not warehouse_build(incremental=True).incremental
+    warehouse_connect().close()

@@ -417,11 +417,20 @@ def _stage(con: duckdb.DuckDBPyConnection, ext: Extract, csv_path: Path) -> None
 
 
 def warehouse_connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live file, for OLAP queries."""
+    """A read-only connection to the live file, for OLAP queries and the models. A file another
+    schema version wrote (an upgrade; the next build replaces it) is refused, not half read."""
     path = Path(path or warehouse_path())
     if not path.exists():
         raise WarehouseMissing("the warehouse has not been built yet: run `rapport warehouse build`")
-    return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
+    row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'schema_version'").fetchone()
+    if row is None or row[0] != str(SCHEMA_VERSION):
+        con.close()
+        raise WarehouseMissing(
+            f"the warehouse file has schema version {row[0] if row else 'none'}, this Rapport reads "
+            f"{SCHEMA_VERSION}: run `rapport warehouse build` (the periodic refresh does a full build too)"
+        )
+    return con
 
 
 def warehouse_info(path: Path | None = None) -> dict[str, str]:

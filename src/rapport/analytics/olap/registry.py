@@ -123,6 +123,12 @@ _ORDER_SUMS = (
 _INTERACTION_SUMS = (("interactions", "count(*)", "BIGINT"),)
 
 
+def _customers(name: str, fact: str, label: str) -> Measure:
+    """Distinct customers of ``fact``: over a rollup, keys counted (count(*) where each is once)."""
+    sql = "count(DISTINCT f.customer_key)"
+    return Measure(name, fact, sql, label, rollup=sql, counts_rollup_keys=True)
+
+
 def _rollups(fact: str, name: str, sums: tuple[tuple[str, str, str], ...]) -> tuple[Rollup, ...]:
     grains = {"all": (), "year": ("year",), "quarter": ("year", "quarter"), "month": ("year", "quarter", "month")}
     return tuple(
@@ -144,14 +150,7 @@ DEFAULT_REGISTRY = Registry(
         ),
         Measure("line_count", _OL, "count(*)", "Order lines", rollup="sum(f.lines)"),
         Measure("units", _OL, "sum(f.quantity)", "Units", rollup="sum(f.quantity)"),
-        Measure(
-            "distinct_customers",
-            _OL,
-            "count(DISTINCT f.customer_key)",
-            "Buying customers",
-            rollup="count(DISTINCT f.customer_key)",
-            counts_rollup_keys=True,
-        ),
+        _customers("distinct_customers", _OL, "Buying customers"),
         Measure(
             "avg_order_value",
             _OL,
@@ -161,14 +160,7 @@ DEFAULT_REGISTRY = Registry(
             rollup="sum(f.net_amount) / nullif(sum(f.orders), 0)",
         ),
         Measure("interactions", _IN, "count(*)", "Interactions", rollup="sum(f.interactions)"),
-        Measure(
-            "interacting_customers",
-            _IN,
-            "count(DISTINCT f.customer_key)",
-            "Customers contacted",
-            rollup="count(DISTINCT f.customer_key)",
-            counts_rollup_keys=True,
-        ),
+        _customers("interacting_customers", _IN, "Customers contacted"),
     ),
     dimensions=_dims(
         Dimension(

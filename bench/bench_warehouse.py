@@ -15,6 +15,8 @@ generated and reused by the next run of the same size), then measures
 
     PYTHONPATH=src python bench/bench_warehouse.py                 # 1M customers, 10M orders, 10M interactions
     PYTHONPATH=src python bench/bench_warehouse.py --customers 100000 --orders 1000000 --interactions 1000000
+    PYTHONPATH=src python bench/bench_warehouse.py --keep --keep-warehouse /tmp/wh.duckdb   # then, quietly:
+    PYTHONPATH=src python bench/bench_warehouse.py --queries-only /tmp/wh.duckdb            # the queries again
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database (restored as generated) for the next run to reuse"
     )
+    parser.add_argument("--keep-warehouse", type=Path, help="keep the built warehouse file here")
+    parser.add_argument(
+        "--queries-only",
+        type=Path,
+        metavar="WAREHOUSE",
+        help="only time the OLAP queries, on this kept warehouse file and the kept database",
+    )
     args = parser.parse_args()
     # Its own database, whatever DATABASE_URL names: generation truncates the tables it fills.
     url = common.database_url().rsplit("/", 1)[0] + "/rapport_bench_wh"
@@ -50,7 +59,6 @@ def main() -> None:
     import psycopg
     from django.conf import settings
 
-    from rapport.analytics.olap import QuerySpec, compile_query, run_query
     from rapport.core.choices import Role
     from rapport.core.models import User
     from rapport.core.services import user_create
@@ -68,6 +76,10 @@ def main() -> None:
         )
         owner_ids.append(user.pk)
     conn = psycopg.connect(url, autocommit=True)
+    if args.queries_only:
+        con = duckdb.connect(str(args.queries_only), read_only=True)
+        _time_queries(con, conn, args.runs)
+        return
     conn.execute(MARKER)
     sizes = (args.customers, args.orders, args.interactions)
     if conn.execute("SELECT customers, orders, interactions FROM bench_wh_state").fetchone() == sizes:
@@ -125,6 +137,32 @@ def main() -> None:
     )
 
     con = duckdb.connect(str(path), read_only=True)
+    _time_queries(con, conn, args.runs)
+    con.close()
+    if args.keep_warehouse:
+        shutil.move(path, args.keep_warehouse)
+        print(f"kept the warehouse file at {args.keep_warehouse} (--queries-only times the queries on it)")
+    shutil.rmtree(work)
+    if args.keep:
+        restore(conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids)
+        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
+        conn.close()
+        print(f"kept {url} (restored as generated)")
+    else:
+        conn.close()
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute("DROP DATABASE rapport_bench_wh WITH (FORCE)")
+        print(f"dropped {url} (--keep keeps it for the next run)")
+
+
+def _time_queries(con, conn, runs: int) -> None:
+    """Each OLAP query's p50/p95 on the warehouse ``con``, against the nearest plain aggregate in
+    PostgreSQL (``conn``), and which table (facts or a rollup) answered it."""
+    from rapport.analytics.olap import QuerySpec, compile_query, run_query
+
     queries = {
         "revenue by year × region": (
             {"measures": ["revenue"], "dimensions": ["date.year", "region.region"]},
@@ -181,29 +219,12 @@ def main() -> None:
     for name, (spec, baseline_sql) in queries.items():
         qs = QuerySpec.from_dict(spec)
         source = compile_query(qs).source
-        olap = common.measure(lambda qs=qs: run_query(con, qs), runs=args.runs, warmup=2)
-        base = common.measure(
-            lambda sql=baseline_sql: conn.execute(sql).fetchall(), runs=max(3, args.runs // 5), warmup=1
-        )
+        olap = common.measure(lambda qs=qs: run_query(con, qs), runs=runs, warmup=2)
+        base = common.measure(lambda sql=baseline_sql: conn.execute(sql).fetchall(), runs=max(3, runs // 5), warmup=1)
         rows.append([name, source, olap.p50, olap.p95, base.p95, base.p95 / olap.p95])
     print("\nOLAP queries (ms; 'reads': the fact table or the rollup the query was answered from)")
     common.print_table(["query", "reads", "p50", "p95", "PostgreSQL p95", "speed-up"], rows)
     print(f"p95 of the slowest query: {max(r[3] for r in rows):.0f} ms (target ≤ 1000)")
-    con.close()
-    shutil.rmtree(work)
-    if args.keep:
-        restore(conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids)
-        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
-        conn.close()
-        print(f"kept {url} (restored as generated)")
-    else:
-        conn.close()
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE rapport_bench_wh WITH (FORCE)")
-        print(f"dropped {url} (--keep keeps it for the next run)")
 
 
 if __name__ == "__main__":

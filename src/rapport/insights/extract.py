@@ -52,10 +52,17 @@ def _sql(ext: Extract, since: dt.datetime | None) -> tuple[str, Any]:
         meta = ext.id_runs_of._meta
         qn = connection.ops.quote_name
         table, pk = qn(meta.db_table), qn(meta.pk.column)
-        # Gaps and islands: within a run of consecutive ids, id - row_number() is constant.
+        # Gaps and islands in one ordered pass: a run starts where the previous id is not id - 1 and
+        # ends where the next is not id + 1; only those boundary rows leave the window, and each
+        # start is paired with its own row (a one-id run) or the next boundary, its end. (Cheaper
+        # than grouping every id by id - row_number(): no aggregate over all the ids.)
+        prev = f"coalesce(lag({pk}) OVER (ORDER BY {pk}), {pk} - 2) <> {pk} - 1"
+        nxt = f"coalesce(lead({pk}) OVER (ORDER BY {pk}), {pk} + 2) <> {pk} + 1"
         return (
-            f"SELECT min({pk}), max({pk}) FROM (SELECT {pk}, {pk} - ROW_NUMBER() OVER (ORDER BY {pk}) AS run "
-            f"FROM {table}) AS ids GROUP BY run",
+            f"SELECT lo, hi FROM (SELECT {pk} AS lo, CASE WHEN is_end = 1 THEN {pk} "
+            f"ELSE lead({pk}) OVER (ORDER BY {pk}) END AS hi, is_start FROM ("
+            f"SELECT {pk}, CASE WHEN {prev} THEN 1 ELSE 0 END AS is_start, CASE WHEN {nxt} THEN 1 ELSE 0 END AS is_end "
+            f"FROM {table}) AS ids WHERE is_start = 1 OR is_end = 1) AS bounds WHERE is_start = 1",
             (),
         )
     assert ext.queryset is not None

@@ -166,3 +166,20 @@ def test_precompute_fills_the_cache_for_every_page(small, client_of, admin_user)
                     "defection:region", "defection:tier", "defection:channel"]
     assert len(_dash_keys()) == len(done)
     assert dashboards_precompute_task() == done and len(_dash_keys()) == len(done)  # cached: the same keys
+
+
+@pytest.mark.django_db
+def test_the_refresh_and_scoring_jobs_warm_the_dashboards(small, rep):
+    from django.core.cache import cache
+
+    from rapport.insights.tasks import customers_score_task, warehouse_build_task
+
+    cache.clear()
+    buy(rep, small["idle"], small["cat"], dt.date(2025, 6, 30), 5)
+    warehouse_build_task(incremental=True)  # a new build: every warehouse page, no churn (no run yet)
+    built = _dash_keys()
+    assert len(built) == 7 and not any(":churn:" in k for k in built)
+    customers_score_task()  # a scoring run: the churn page's stored risk is warmed too
+    scored = _dash_keys()
+    assert len(scored) == 8 and set(built) < set(scored)
+    assert [k for k in scored if ":churn:" in k][0].endswith(":risk")

@@ -13,7 +13,9 @@ Invariants:
   their own customers ranked among themselves, and names are read from the ORM (current, escaped
   by the templates) in the same query that checks access.
 - ``dashboards_precompute()`` fills the cache for every page and parameter (and the stored churn
-  risk of the latest scoring run), so the first visitor does not wait for a model fit.
+  risk of the latest scoring run); the warehouse refresh and scoring tasks call it when they finish,
+  so the first visitor does not wait for a model fit. That helps only with a cache the web processes
+  share (``RAPPORT_CACHE_URL``, or the default file cache on one machine).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ echo "== migrations match the models"
 $BIN/python manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== tests on SQLite"
+bash scripts/redis.sh  # the Redis cache backend's round-trip test
 $BIN/pytest -n "$workers" "$@"
 
 echo "== tests on PostgreSQL"

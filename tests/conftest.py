@@ -16,6 +16,17 @@ from rapport.core.models import Team, User
 from rapport.core.services import team_create, user_create
 
 PASSWORD = "correct horse battery staple"
+TEST_CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def pytest_configure(config: Any) -> None:
+    """Each test process keeps its own in-memory cache. The configured one (a file cache under the
+    data directory, or Redis with ``RAPPORT_CACHE_URL``) would be shared by parallel workers and
+    concurrent runs, so one test's ``cache.clear()`` or cached visibility would reach another's.
+    ``override_settings`` also drops cache connections made before (Django's setting_changed)."""
+    from django.test.utils import override_settings
+
+    override_settings(CACHES=TEST_CACHES).enable()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.insights.dash_data import small_base
+from tests.insights.dash_data import buy, small_base
 
 from rapport.insights.warehouse import warehouse_build
 
@@ -93,17 +93,18 @@ def test_too_little_data_says_so(small, client_of, admin_user):
     client = client_of(admin_user)
     clv = _get(client, "/api/v1/insights/clv?model=pnbd")
     assert clv["status"] == "insufficient" and "too few" in clv["message"]
-    churn = _get(client, "/api/v1/insights/churn")
-    assert churn["status"] == "insufficient" and churn["message"]
+    churn = _get(client, "/api/v1/insights/churn")  # no scoring run yet: what to run, not an error
+    assert churn["status"] == "no_run" and "rapport insights score" in churn["message"]
     page = client.get("/insights/clv/").content.decode()
     assert "too few to fit a lifetime-value model" in page
     overview = _get(client, "/api/v1/insights/overview")
     assert overview["median_clv"] is None and "too few" in overview["clv_message"]
+    assert overview["churn_risk"] is None and overview["churn_message"] == churn["message"]
 
 
 @pytest.mark.django_db
 def test_no_repeat_buying_is_a_clear_message(admin_user, rep, other_rep, wh_path, client_of):
-    from tests.insights.dash_data import account, buy, catalogue_usd
+    from tests.insights.dash_data import account, catalogue_usd
 
     cat = catalogue_usd(admin_user)
     for i in range(12):
@@ -136,8 +137,6 @@ def test_lost_deal_reasons_are_tallied(small, client_of, admin_user, rep):
 
 @pytest.mark.django_db
 def test_a_rebuild_invalidates_the_cached_figures(small, client_of, admin_user, rep):
-    from tests.insights.dash_data import buy
-
     client = client_of(admin_user)
     assert _get(client, "/api/v1/insights/rfm")["revenue"] == 1950.0
     buy(rep, small["idle"], small["cat"], dt.date(2025, 6, 30), 5)
@@ -147,15 +146,40 @@ def test_a_rebuild_invalidates_the_cached_figures(small, client_of, admin_user, 
     assert _get(client, "/api/v1/insights/rfm")["revenue"] == 2000.0
 
 
+def _dash_keys() -> list[str]:
+    from django.core.cache import cache
+
+    return sorted(k for k in cache._cache if ":insights:dash:" in k)  # LocMemCache: the tests' cache
+
+
 @pytest.mark.django_db
 def test_precompute_fills_the_cache_for_every_page(small, client_of, admin_user):
     from django.core.cache import cache
 
+    from rapport.insights.scoring import customers_score
     from rapport.insights.tasks import dashboards_precompute_task
 
+    customers_score()
     cache.clear()
     done = dashboards_precompute_task()
     assert done == ["rfm", "clv:bgnbd", "clv:pnbd", "clv:mbgnbd", "churn",
                     "defection:region", "defection:tier", "defection:channel"]
-    keys = [k for k in cache._cache if ":insights:dash:" in k]  # LocMemCache: the test settings' cache
-    assert len(keys) == len(done)
+    assert len(_dash_keys()) == len(done)
+    assert dashboards_precompute_task() == done and len(_dash_keys()) == len(done)  # cached: the same keys
+
+
+@pytest.mark.django_db
+def test_the_refresh_and_scoring_jobs_warm_the_dashboards(small, rep):
+    from django.core.cache import cache
+
+    from rapport.insights.tasks import customers_score_task, warehouse_build_task
+
+    cache.clear()
+    buy(rep, small["idle"], small["cat"], dt.date(2025, 6, 30), 5)
+    warehouse_build_task(incremental=True)  # a new build: every warehouse page, no churn (no run yet)
+    built = _dash_keys()
+    assert len(built) == 7 and not any(":churn:" in k for k in built)
+    customers_score_task()  # a scoring run: the churn page's stored risk is warmed too
+    scored = _dash_keys()
+    assert len(scored) == 8 and set(built) < set(scored)
+    assert [k for k in scored if ":churn:" in k][0].endswith(":risk")

@@ -84,3 +84,30 @@ def email_settings_from_url(url: str) -> dict[str, object]:
         "EMAIL_USE_TLS": query.get("tls", "0") in {"1", "true", "yes"},
         "EMAIL_TIMEOUT": int(query.get("timeout", "10")),
     }
+
+
+def cache_settings_from_url(url: str, default_dir: Path) -> dict[str, dict[str, object]]:
+    """Django's ``CACHES`` from ``RAPPORT_CACHE_URL``.
+
+    ``redis://host:port/db`` (or ``rediss://``, ``unix://``) → Redis, shared by every process and
+    host; ``file:///path`` → a file cache there; ``locmem:`` → per-process memory. Unset → a file
+    cache in ``default_dir``: shared by the web processes, workers and scheduler of one machine, so
+    a job can warm what the pages read (Django's own default, per-process memory, cannot).
+    """
+    scheme = urlparse(url).scheme
+    if not url:
+        return {"default": _file_cache(str(default_dir))}
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    if scheme == "file":
+        return {"default": _file_cache(unquote(urlparse(url).path))}
+    if scheme == "locmem":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    raise ValueError(f"RAPPORT_CACHE_URL scheme {scheme!r} is not one of redis, rediss, unix, file, locmem")
+
+
+def _file_cache(location: str) -> dict[str, object]:
+    # Past MAX_ENTRIES (Django's default 300) a file cache culls a third of its files at random: the
+    # dashboards' figures would go with rate-limit counters. Entries expire by their own timeouts.
+    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": location,
+            "OPTIONS": {"MAX_ENTRIES": 20_000}}

@@ -15,6 +15,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from rapport.config.env import (
+    cache_settings_from_url,
     email_settings_from_url,
     env_bool,
     env_int,
@@ -207,6 +208,13 @@ elif env_str("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
+
+# --- cache ----------------------------------------------------------------------------------
+# Shared by every process (see env.cache_settings_from_url): the dashboards' figures are computed
+# once per warehouse build and scoring run and warmed by the jobs, which per-process memory cannot
+# serve to the web processes. The tests use per-process memory (tests/conftest.py).
+RAPPORT_CACHE_URL = env_str("RAPPORT_CACHE_URL", "")
+CACHES = cache_settings_from_url(RAPPORT_CACHE_URL, DATA_DIR / "cache")
 
 # --- background work ------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", ""))

@@ -231,6 +231,16 @@ def open_alert_for(*, actor: User, account: Account) -> ChurnAlert | None:
     return alerts_visible(actor=actor).filter(account=account, status=AlertStatus.OPEN).first()
 
 
+def alert_counts(*, actor: User) -> dict[str, Any]:
+    """The save-rate tile of the dashboards: how many of the alerts the actor may see
+    (``alerts_visible``, as on the alerts page) are open, saved, lost and dismissed, and the save
+    rate saved / (saved + lost) — None while nothing was decided. One aggregate query."""
+    counts = alerts_visible(actor=actor).aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in AlertStatus.values})
+    decided = counts[AlertStatus.SAVED] + counts[AlertStatus.LOST]
+    return {**counts, "decided": decided, "rate": counts[AlertStatus.SAVED] / decided if decided else None}
+
+
 def save_rate(*, actor: User, since: dt.datetime | None = None) -> dict[str, Any]:
     """Saved / decided (saved + lost) over the alerts the actor may see: overall, by month of the
     decision and by suggested action. ``rate`` is None where nothing was decided."""

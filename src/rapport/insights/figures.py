@@ -9,9 +9,11 @@ the actor may read before anything is shown (``core.permissions`` decides, not t
 Invariants:
 - No Django here (this module only imports DuckDB, pandas, numpy and ``rapport.analytics``), so it
   can be run from a notebook on a warehouse file.
-- "Now" is the date of the last order in the warehouse (``as_of``), not the wall clock: recency,
-  defection and churn windows are measured against the data's own end, so a warehouse built from
-  an old export reads the same today as on the day it was built.
+- "Now" is the date of the last order in the warehouse (``as_of``), not the wall clock: recency
+  and defection windows are measured against the data's own end, so a warehouse built from an old
+  export reads the same today as on the day it was built.
+- There is no churn model here: the churn page shows the scoring job's stored model and scores
+  (``selectors_churn``), so that it agrees with the alerts; ``churn_report`` shapes that report.
 - A customer is an account with at least one order line that has a company-currency amount
   (``net_amount`` is NULL without an exchange rate); the "(no account)" member 0 is left out.
 - Too little data is a result, not an error: a section that cannot be computed has
@@ -27,13 +29,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rapport.analytics import churn as churn_lib
 from rapport.analytics import clv as clv_lib
 from rapport.analytics import rfm as rfm_lib
 from rapport.analytics import survival as survival_lib
 
 PYRAMID_SHARES = {"platinum": 0.01, "gold": 0.04, "iron": 0.15}
-CHURN_WINDOW_DAYS = 90  # a customer with no order in this many days after the cut-off has churned
 DEFECTED_AFTER_DAYS = 180  # survival: no order for this long counts as having left
 KM_DIMENSIONS = ("region", "tier", "channel")
 SEGMENT_ORDER = (
@@ -81,12 +81,6 @@ def customers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
            WHERE c.customer_key <> 0"""
     ).df()
     return frame.set_index("customer_key")
-
-
-def interactions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
-        "SELECT customer_key AS customer, occurred_at AS date FROM fact_interaction WHERE customer_key <> 0"
-    ).df()
 
 
 def as_of(tx: pd.DataFrame) -> pd.Timestamp:
@@ -259,101 +253,6 @@ def _holdout(tx: pd.DataFrame, end: pd.Timestamp, model: str) -> dict[str, Any]:
             "actual": [_f(v, 2) for v in track["actual"]], "expected": [_f(v, 2) for v in track["expected"]],
         },
     }
-
-
-# --- churn --------------------------------------------------------------------------------
-
-
-def churn_frame(tx: pd.DataFrame, cust: pd.DataFrame, inter: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Features of every customer who had bought by ``cutoff``, from what was known at ``cutoff``."""
-    before = tx[tx["date"] <= cutoff]
-    g = before.groupby("customer")
-    frame = pd.DataFrame({
-        "recency_days": (cutoff - g["date"].max()).dt.days,
-        "tenure_days": (cutoff - g["date"].min()).dt.days,
-        "orders": g.size(),
-        "mean_order": g["amount"].mean(),
-        "spend_180d": before[before["date"] > cutoff - pd.Timedelta(days=180)].groupby("customer")["amount"].sum(),
-        "first_purchase": g["date"].min(),
-    })
-    frame["spend_180d"] = frame["spend_180d"].fillna(0.0)
-    if len(inter):
-        dates = pd.to_datetime(inter["date"])
-        recent = inter[(dates <= cutoff) & (dates > cutoff - pd.Timedelta(days=90))]
-        frame["interactions_90d"] = recent.groupby("customer").size().reindex(frame.index).fillna(0)
-    else:
-        frame["interactions_90d"] = 0.0
-    attrs = cust.reindex(frame.index)
-    for column in ("tier", "segment", "region"):
-        frame[column] = attrs[column].fillna("unknown").astype(str).to_numpy()
-    frame.index.name = "customer"
-    return frame
-
-
-def churn_figures(con: duckdb.DuckDBPyConnection, *, window_days: int = CHURN_WINDOW_DAYS) -> dict[str, Any]:
-    """Train on the state of ``window_days`` before the end (target: no order in the window after it),
-    then score every customer as of the end."""
-    tx = transactions(con)
-    if tx.empty:
-        return insufficient("There are no orders in the warehouse yet.")
-    end = as_of(tx)
-    cutoff = end - pd.Timedelta(days=window_days)
-    cust, inter = customers(con), interactions(con)
-    train = churn_frame(tx, cust, inter, cutoff)
-    base: dict[str, Any] = {"as_of": end.date().isoformat(), "cutoff": cutoff.date().isoformat(),
-                            "window_days": window_days}
-    if train.empty:
-        return {**base, **insufficient(f"No customer had bought before {cutoff.date()}: there is no history to "
-                                       "learn churn from.")}
-    buyers_after = set(tx.loc[tx["date"] > cutoff, "customer"])
-    train["churned"] = ~train.index.isin(list(buyers_after))
-    try:
-        model = churn_lib.train(train.reset_index(), target="churned", positive="True", id_column="customer",
-                                time_column="first_purchase")
-    except churn_lib.ChurnInputError as exc:
-        return {**base, "customers": len(train), "churners": int(train["churned"].sum()), **insufficient(str(exc))}
-    m = model.metrics
-    now = churn_frame(tx, cust, inter, end)
-    scored = model.score(now.reset_index(), drivers=3)
-    p = scored["churn_probability"].to_numpy(dtype=float)
-    order = np.argsort(-p, kind="stable")
-    return {
-        **base, "status": "ok", "customers": m.rows, "churners": m.positives, "base_rate": _f(m.positives / m.rows),
-        "auc": _f(m.auc), "baseline_auc": _f(m.baseline_auc), "time_auc": _f(m.time_auc) if m.time_auc else None,
-        "time_baseline_auc": _f(m.time_baseline_auc) if m.time_baseline_auc else None, "time_split": m.time_split,
-        "brier": _f(m.brier), "baseline_brier": _f(m.baseline_brier), "top_decile_lift": _f(m.top_decile_lift, 3),
-        "lift": [{"decile": int(r.decile), "customers": int(r.customers), "mean_predicted": _f(r.mean_predicted),
-                  "observed_rate": _f(r.observed_rate), "lift": _f(r.lift, 3)} for r in m.lift.itertuples()],
-        "features": model.encoder.names,
-        "dropped": [{"name": d.name, "reason": d.reason} for d in model.encoder.dropped],
-        "drivers": _driver_importance(scored),
-        "risk": _risk(p),
-        "_customers": {"key": now.index.to_numpy()[order], "risk": p[order],
-                       "driver": scored["driver_1"].to_numpy()[order]},
-    }
-
-
-def _risk(p: np.ndarray) -> dict[str, Any]:
-    counts = np.histogram(p, bins=10, range=(0.0, 1.0))[0]
-    bins = [f"{i / 10:.1f}–{(i + 1) / 10:.1f}" for i in range(10)]
-    return {"bins": bins, "counts": [int(c) for c in counts], "median": _f(np.median(p)), "scored": len(p),
-            "rows": [{"band": b, "customers": int(c)} for b, c in zip(bins, counts, strict=True)]}
-
-
-def _driver_importance(scored: pd.DataFrame) -> list[dict[str, Any]]:
-    """Global importance: how often each feature is among a customer's three drivers, and with which sign."""
-    tally: dict[str, list[int]] = {}
-    for column in ("driver_1", "driver_2", "driver_3"):
-        for label in scored[column]:
-            if label:
-                counts = tally.setdefault(label[1:], [0, 0, 0])
-                counts[0 if label[0] == "+" else 1] += 1
-                if column == "driver_1":
-                    counts[2] += 1
-    n = len(scored)
-    rows = [{"feature": name, "raises": c[0], "lowers": c[1], "top": c[2], "share": _f((c[0] + c[1]) / n)}
-            for name, c in tally.items()]
-    return sorted(rows, key=lambda r: (-(r["raises"] + r["lowers"]), r["feature"]))
 
 
 # --- defection ----------------------------------------------------------------------------

@@ -17,7 +17,9 @@ customer base (numpy / pandas, one model fit each, no per-customer Python):
    of ``as_of`` with its top drivers. Fallbacks, each logged and kept on the run: boosted trees no
    better than chance (out-of-fold AUC < 0.6, typical below a few hundred customers) → the linear
    baseline with rule-based drivers; no usable model at all (too few churners or non-churners) →
-   1 − P(alive);
+   1 − P(alive). The model's report (``churn_report``: AUC against the baseline, by time split too,
+   Brier scores, lift by decile, features, driver importance) and what scored (``scored_with``) are
+   kept on ``ScoringRun.notes["churn"]``: the churn dashboard shows them and trains nothing itself;
 6. storage: ``CustomerScore`` upserted in batches (``bulk_create(update_conflicts=True)``, i.e.
    ``INSERT … ON CONFLICT DO UPDATE`` on both databases), the previous churn probability kept, the
    account's filter columns set (``parties.services.party_scores_set``), then churn alerts raised
@@ -51,6 +53,7 @@ from rapport.commerce.choices import BILLING_PERIOD_MONTHS, SubscriptionStatus
 from rapport.commerce.models import ExchangeRate, Subscription
 from rapport.insights import scoring_features as features
 from rapport.insights.choices import ClvKind, PyramidBasis
+from rapport.insights.churn_report import driver_importance, model_report
 from rapport.insights.models import CustomerScore, ScoringRun, ScoringSettings
 from rapport.insights.warehouse import warehouse_connect
 from rapport.parties.choices import ChurnRisk
@@ -212,6 +215,8 @@ def _rates(currencies: set[str]) -> dict[str, float]:
 
 
 MIN_AUC = 0.6  # below this (out of fold) the trained model is no better than a rough guess
+# What produced the stored churn probabilities (ScoringRun.notes["churn"]["scored_with"]).
+SCORED_BY_TREES, SCORED_BY_BASELINE, SCORED_BY_P_ALIVE = "trees", "baseline", "p_alive"
 
 
 def _rule_drivers(current: pd.DataFrame) -> list[list[str]]:
@@ -231,6 +236,24 @@ def _rule_drivers(current: pd.DataFrame) -> list[list[str]]:
     return [[f"+{names[j]}" for j in row if strength[i, j] > 0.25] for i, row in enumerate(order)]
 
 
+def _train(training: pd.DataFrame, cutoff: dt.date, report: dict[str, Any]) -> churn_model.ChurnModel:
+    """The churn model, evaluated by 5-fold cross-validation and by a time split: trained on the
+    customers acquired first (80%), validated on the latest (the honest figure when newer customers
+    behave differently). The acquisition day is the split's clock only, never a feature. When the
+    split cannot be made (e.g. one class among the latest customers) the same model is trained without
+    it and the report says why; any other error the second attempt raises again, for the caller."""
+    columns = [*CHURN_FEATURES, "churned"]
+    frame = training[columns].assign(
+        first_order=pd.Timestamp(cutoff) - pd.to_timedelta(training["tenure_days"].astype(float), unit="D"))
+    try:
+        return churn_model.train(frame, target="churned", positive="1", time_column="first_order", folds=5, seed=0)
+    except churn_model.ChurnInputError as exc:
+        first = exc
+    model = churn_model.train(training[columns], target="churned", positive="1", folds=5, seed=0)
+    report["time_split_message"] = f"no time split: {first}"
+    return model
+
+
 def _churn(con: Any, as_of: dt.date, cfg: ScoringSettings, notes: dict[str, Any]) -> pd.DataFrame | None:
     """churn_probability and drivers (list) per customer with orders. Without a usable trained model
     the probability is NaN (the caller fills in 1 − P(alive)) and the drivers are rule-based."""
@@ -241,11 +264,15 @@ def _churn(con: Any, as_of: dt.date, cfg: ScoringSettings, notes: dict[str, Any]
     if current.empty:
         return None
     out = pd.DataFrame(index=current.index)
+    # The dashboard's churn report; model_report() fills in the evaluation once a model is trained.
+    report: dict[str, Any] = {"cutoff": cutoff.isoformat(), "window_days": horizon, "scored_with": SCORED_BY_TREES}
+    notes["churn"] = report
 
     def fallback(reason: str) -> pd.DataFrame:
         reason = f"churn: {reason}; probability is 1 − P(alive), drivers are rule-based"
         log.warning("scoring: %s", reason)
         notes["fallbacks"].append(reason)
+        report["scored_with"] = SCORED_BY_P_ALIVE
         out["churn_probability"] = np.nan
         out["churn_drivers"] = _rule_drivers(current)
         return out
@@ -257,14 +284,11 @@ def _churn(con: Any, as_of: dt.date, cfg: ScoringSettings, notes: dict[str, Any]
     training = history.copy()
     training["churned"] = (~training.index.isin(later["customer"].unique())).astype(int)
     try:
-        model = churn_model.train(training[list(CHURN_FEATURES) + ["churned"]], target="churned", positive="1",
-                                  folds=5, seed=0)
+        model = _train(training, cutoff, report)
     except (churn_model.ChurnInputError, ValueError) as exc:
         return fallback(f"no model trained on the split at {cutoff} ({exc})")
     metrics = model.metrics
-    notes["churn"] = {"cutoff": cutoff.isoformat(), "rows": metrics.rows, "churners": metrics.positives,
-                      "auc": metrics.auc, "baseline_auc": metrics.baseline_auc,
-                      "top_decile_lift": metrics.top_decile_lift}
+    report.update(model_report(model))
     if metrics.auc < MIN_AUC <= metrics.baseline_auc:
         # Small bases: the trees need ~40 customers a leaf, the linear baseline does not.
         reason = (f"churn: the boosted trees trained on {metrics.rows} customers are no better than chance "
@@ -272,6 +296,7 @@ def _churn(con: Any, as_of: dt.date, cfg: ScoringSettings, notes: dict[str, Any]
                   "scores instead, drivers are rule-based")
         log.info("scoring: %s", reason)
         notes["fallbacks"].append(reason)
+        report["scored_with"] = SCORED_BY_BASELINE
         out["churn_probability"] = model.baseline_predict(current[list(CHURN_FEATURES)])
         out["churn_drivers"] = _rule_drivers(current)
         return out
@@ -380,6 +405,10 @@ def customers_score(*, path: Path | None = None, progress: Callable[[str], None]
         con.close()
     # The warehouse may hold accounts deleted since it was built: they cannot be scored.
     frame = frame[frame.index.isin(set(Account.objects.values_list("pk", flat=True)))]
+    if "churn" in notes:
+        # Over the customers stored, as the dashboard reads them: those the churn step scored (an order).
+        scored = [d for d in frame["churn_drivers"] if isinstance(d, list)]
+        notes["churn"].update(drivers=driver_importance(scored), driver_customers=len(scored))
     previous = pd.Series(dict(CustomerScore.objects.values_list("account_id", "churn_probability")), dtype=float)
     now = timezone.now()
     run = ScoringRun.objects.create(as_of=as_of, customers=len(frame),

@@ -2,7 +2,8 @@
 
 One place that (1) checks ``insights.view_warehouse``, (2) computes a page's figures from the
 warehouse through ``insights.figures`` or takes them from the cache, and (3) narrows every
-per-customer list to the accounts the actor may read (``core.permissions.readable``).
+per-customer list to the accounts the actor may read (``core.permissions.readable``). The churn
+page is not computed from the warehouse: it shows the stored scoring run (``selectors_churn``).
 
 Invariants:
 - The cache key holds the warehouse's ``built_at`` (and the file's path), so any build, full or
@@ -11,8 +12,10 @@ Invariants:
   list shown to a user is cut from those keys *after* the row-access filter, so a rep sees only
   their own customers ranked among themselves, and names are read from the ORM (current, escaped
   by the templates) in the same query that checks access.
-- ``dashboards_precompute()`` fills the cache for every page and parameter; the warehouse job
-  calls it after a build so the first visitor does not wait for a model fit.
+- ``dashboards_precompute()`` fills the cache for every page and parameter (and the stored churn
+  risk of the latest scoring run); the warehouse refresh and scoring tasks call it when they finish,
+  so the first visitor does not wait for a model fit. That helps only with a cache the web processes
+  share (``RAPPORT_CACHE_URL``, or the default file cache on one machine).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from django.core.cache import cache
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
 from rapport.core.permissions import readable
-from rapport.insights import figures
+from rapport.insights import figures, selectors_churn
 from rapport.insights.selectors import require_warehouse
 from rapport.insights.warehouse import warehouse_connect, warehouse_info, warehouse_path
 from rapport.parties.models import Account
@@ -65,10 +68,6 @@ def _clv(model: str) -> dict[str, Any]:
     if model not in CLV_MODELS:
         raise ValidationFailed(f"model must be one of {', '.join(CLV_MODELS)}", field_errors={"model": ["Unknown."]})
     return _cached(f"clv:{model}", lambda con: figures.clv_figures(con, model=model))
-
-
-def _churn() -> dict[str, Any]:
-    return _cached("churn", figures.churn_figures)
 
 
 def _defection(dimension: str) -> dict[str, Any]:
@@ -138,20 +137,6 @@ def dash_clv(*, actor: User, model: str = "bgnbd", top: int = 20) -> dict[str, A
     return out
 
 
-def dash_churn(*, actor: User, top: int = 20) -> dict[str, Any]:
-    require_warehouse(actor)
-    data = _churn()
-    out = _public(data)
-    if data.get("status") == "ok":
-        c = data["_customers"]
-        out["highest_risk"] = [
-            {"rank": rank, "account_id": key, "name": name, "risk": figures._f(c["risk"][i]),
-             "driver": str(c["driver"][i])}
-            for rank, (i, key, name) in enumerate(readable_ranked(actor, c["key"], top), 1)
-        ]
-    return out
-
-
 def dash_defection(*, actor: User, dimension: str = "region", top: int = 50) -> dict[str, Any]:
     require_warehouse(actor)
     data = _defection(dimension)
@@ -167,10 +152,12 @@ def dash_defection(*, actor: User, dimension: str = "region", top: int = 50) -> 
 
 
 def dash_overview(*, actor: User) -> dict[str, Any]:
-    """Tiles: customers, revenue, segment and tier counts, median CLV (BG/NBD), churn risk."""
+    """Tiles: customers, revenue, segment and tier counts, median CLV (BG/NBD), the stored churn risk
+    of the latest scoring run and the churn alerts' save rate (``selectors_churn``)."""
     require_warehouse(actor)
-    rfm, clv, churn = _rfm(), _clv("bgnbd"), _churn()
-    out: dict[str, Any] = {"warehouse": warehouse_info(), "status": rfm.get("status")}
+    rfm, clv = _rfm(), _clv("bgnbd")
+    out: dict[str, Any] = {"warehouse": warehouse_info(), "status": rfm.get("status"),
+                           **selectors_churn.churn_tiles(actor=actor)}
     if rfm.get("status") != "ok":
         return {**out, "message": rfm.get("message")}
     out.update({
@@ -179,23 +166,22 @@ def dash_overview(*, actor: User) -> dict[str, Any]:
         "tiers": [{"tier": t["tier"], "customers": t["customers"]} for t in rfm["pyramid"]],
         "median_clv": clv.get("median_clv") if clv.get("status") == "ok" else None,
         "clv_message": clv.get("message"),
-        "churn_risk": churn.get("risk") if churn.get("status") == "ok" else None,
-        "churn_message": churn.get("message"),
-        # The save rate (share of alerted customers kept) comes with the churn alerts page.
-        "save_rate": None,
     })
     return out
 
 
 def dashboards_precompute() -> list[str]:
-    """Compute and cache every page's figures for the live warehouse; returns what it computed."""
+    """Compute and cache every page's figures for the live warehouse, and the churn page's stored risk
+    of the latest scoring run (when there is one); returns what it computed (or found cached)."""
     done = ["rfm"]
     _rfm()
     for model in CLV_MODELS:
         _clv(model)
         done.append(f"clv:{model}")
-    _churn()
-    done.append("churn")
+    run = selectors_churn.latest_run()
+    if run is not None:
+        selectors_churn.risk_of(run)
+        done.append("churn")
     for dimension in KM_DIMENSIONS:
         _defection(dimension)
         done.append(f"defection:{dimension}")

@@ -1,10 +1,11 @@
 """The analytical dashboards: overview, RFM, CLV, churn and defection pages under ``/insights/``.
 
-Every page reads its figures from ``selectors_dash`` (permission, cache, row access) and turns
-them into SVG charts here; the template shows each chart with a table of the same numbers.
-The CLV model and the survival dimension are query parameters (``?model=``, ``?dimension=``), so
-a view can be bookmarked; the picker swaps only ``#dash-body`` through htmx. A missing warehouse
-or a bad parameter renders the page with the message (409 / 422), never a traceback.
+Every page reads its figures from ``selectors_dash`` (permission, cache, row access; the churn
+page from ``selectors_churn``, the stored scoring run) and turns them into SVG charts here; the
+template shows each chart with a table of the same numbers. The CLV model and the survival
+dimension are query parameters (``?model=``, ``?dimension=``), so a view can be bookmarked; the
+picker swaps only ``#dash-body`` through htmx. A missing warehouse or a bad parameter renders the
+page with the message (409 / 422), never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from rapport.core.errors import ValidationFailed
 from rapport.core.views import domain_view, htmx_partial
-from rapport.insights import selectors_dash
+from rapport.insights import selectors_churn, selectors_dash
 from rapport.insights.charts import svg_hbars, svg_heat, svg_lines
 from rapport.insights.warehouse import WarehouseMissing
 
@@ -139,28 +140,32 @@ def clv_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def churn_page(request: HttpRequest) -> HttpResponse:
     def charts(d: dict[str, Any]) -> dict[str, SafeString]:
-        lift = d["lift"]
-        return {
-            "lift": _safe(svg_hbars([f"{_('decile')} {r['decile']}" for r in lift], [r["lift"] for r in lift],
-                                    title=_("Lift by decile of predicted risk"),
-                                    desc=_("Churn rate in each decile over the base rate; decile 1 is the "
-                                           "riskiest tenth."))),
-            "calibration": _safe(svg_lines(
+        # Each chart only where the run stored its figures (no lift without a trained model, etc.).
+        out: dict[str, SafeString] = {}
+        lift = d.get("lift") or []
+        if lift:
+            out["lift"] = _safe(svg_hbars([f"{_('decile')} {r['decile']}" for r in lift], [r["lift"] for r in lift],
+                                          title=_("Lift by decile of predicted risk"),
+                                          desc=_("Churn rate in each decile over the base rate; decile 1 is the "
+                                                 "riskiest tenth.")))
+            out["calibration"] = _safe(svg_lines(
                 [r["decile"] for r in lift], [(_("predicted"), [r["mean_predicted"] for r in lift]),
                                               (_("observed"), [r["observed_rate"] for r in lift])],
                 title=_("Calibration"), y_max=1.0, x_label=_("decile of predicted risk"),
                 y_label=_("churn rate"),
-                desc=_("Mean predicted churn probability against the observed churn rate per decile."))),
-            "drivers": _safe(svg_hbars([r["feature"] for r in d["drivers"]], [r["raises"] + r["lowers"]
-                                                                               for r in d["drivers"]],
-                                       title=_("Churn drivers"),
-                                       desc=_("How many customers have each feature among their three strongest "
-                                              "churn drivers."))),
-            "risk": _safe(svg_hbars(d["risk"]["bins"], d["risk"]["counts"], title=_("Churn risk distribution"),
-                                    desc=_("Customers per band of predicted churn probability."))),
-        }
+                desc=_("Mean predicted churn probability against the observed churn rate per decile.")))
+        if d.get("drivers"):
+            out["drivers"] = _safe(svg_hbars([r["feature"] for r in d["drivers"]],
+                                             [r["raises"] + r["lowers"] for r in d["drivers"]],
+                                             title=_("Churn drivers"),
+                                             desc=_("How many customers have each feature among their three "
+                                                    "strongest churn drivers.")))
+        if d["risk"]["scored"]:
+            out["risk"] = _safe(svg_hbars(d["risk"]["bins"], d["risk"]["counts"], title=_("Churn risk distribution"),
+                                          desc=_("Customers per band of stored churn probability.")))
+        return out
 
-    return _page(request, "churn", lambda: selectors_dash.dash_churn(actor=request.user), charts)
+    return _page(request, "churn", lambda: selectors_churn.dash_churn(actor=request.user), charts)
 
 
 @domain_view

@@ -81,7 +81,6 @@ def main() -> None:
             ("clv bgnbd (+ calibration fit)", lambda: figures.clv_figures(con, model="bgnbd")),
             ("clv pnbd", lambda: figures.clv_figures(con, model="pnbd")),
             ("clv mbgnbd", lambda: figures.clv_figures(con, model="mbgnbd")),
-            ("churn (5-fold + time split)", lambda: figures.churn_figures(con)),
             ("defection by region", lambda: figures.defection_figures(con, dimension="region")),
         ):
             s = seconds(fn)

@@ -397,6 +397,9 @@ def _transform(*, incremental: bool) -> list[tuple[str, str]]:
     )
 
 
+_TABLE_PREFIXES = ("dim_", "fact_", "replaced_", "touched_", "gone_")
+
+
 def _statements(script: str) -> list[tuple[str, str, bool]]:
     """The statements of a SQL script (each ends with ``;`` at the end of a line; none has one
     inside), each with a short label for progress (its verb and table) and whether only an
@@ -409,7 +412,7 @@ def _statements(script: str) -> list[tuple[str, str, bool]]:
         code = "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
         if code:
             words = code.replace("(", " ").split()
-            target = next((w for w in words[1:6] if w.startswith(("dim_", "fact_", "replaced_", "touched_", "gone_"))), "")
+            target = next((w for w in words[1:6] if w.startswith(_TABLE_PREFIXES)), "")
             out.append((f"{words[0].lower()} {target}".strip(), code, only_incremental))
     return out
 

@@ -33,13 +33,17 @@ def postgres_only():
         pytest.skip("parallel extraction needs PostgreSQL (SQLite builds extract serially)")
 
 
-def test_full_build_skips_the_id_lists_and_incremental_reads_them(sales, wh_path):
+def test_full_build_skips_the_id_lists_and_incremental_reads_them(sales, wh_path, rep):
     full = warehouse_build()
     assert full.extracted["stg_order_ids"] == 0 and full.extracted["stg_interaction_ids"] == 0
     assert full.extracted["stg_order"] == 3 and full.extracted["stg_interaction"] == 2
     refresh = warehouse_build(incremental=True)
-    # Ids as runs of consecutive keys: a few rows, however many ids.
-    assert 1 <= refresh.extracted["stg_order_ids"] <= 3 and 1 <= refresh.extracted["stg_interaction_ids"] <= 2
+    # Nothing was deleted or added: no id block changed, so no id is read.
+    assert refresh.extracted["stg_order_ids"] == 0 and refresh.extracted["stg_interaction_ids"] == 0
+    interaction_record(actor=rep, channel="chat", account=sales["acme"])
+    refresh = warehouse_build(incremental=True)
+    # The new id's block changed: its ids (at most a block) are read and compared with the facts.
+    assert refresh.extracted["stg_order_ids"] == 0 and 1 <= refresh.extracted["stg_interaction_ids"] <= 3
 
 
 def test_parallel_and_serial_extracts_build_the_same_warehouse(postgres_only, sales, wh_path, tmp_path, settings,
@@ -120,7 +124,8 @@ def test_deletions_anywhere_in_the_id_runs_leave_the_facts(sales, wh_path, tmp_p
     for gone in (sales["interactions"][0], more[1], more[3], more[4]):
         interaction_delete(actor=rep if gone.owner_id == rep.pk else other_rep, interaction=gone)
     refresh = warehouse_build(incremental=True)
-    assert refresh.extracted["stg_interaction_ids"] == 2  # the runs [i2, m0] and [m2, m2]
+    # The blocks holding the deleted ids changed: the ids left there (i2, m0, m2) are read.
+    assert refresh.extracted["stg_interaction_ids"] == 3
     full = warehouse_build(path=tmp_path / "full.duckdb")
     assert _dump(wh_path) == _dump(full.path)
     assert sorted(row[0] for row in _dump(wh_path)["fact_interaction"]) == sorted(

@@ -41,30 +41,72 @@ class Extract:
     large: bool = False  # fact-sized: extracted first when several run at once
     # Only an incremental refresh needs it (deletions are found against the previous file's facts).
     incremental_only: bool = False
-    # Instead of a queryset: the runs of consecutive primary keys of this model, ``(lo, hi)`` —
-    # every id there is, in a few thousand rows instead of millions (ids are serial; a deletion
-    # splits a run).
-    id_runs_of: type[Model] | None = None
+    # Instead of a queryset: the primary keys of this model in ``id_ranges`` (inclusive), the blocks
+    # of ids that changed since the last run (see ``id_blocks``); no ranges, no rows.
+    ids_of: type[Model] | None = None
+    id_ranges: tuple[tuple[int, int], ...] = ()
+
+
+# Ids per block of the deletion check. Smaller blocks mean more rows in every run's block summary
+# but fewer ids re-read for each scattered deletion (256 ids per deleted row at most).
+ID_BLOCK = 256
+# At most this many ranges in one id query (nearby ranges are merged beyond it): a longer OR list
+# costs the planner more than the extra ids it saves.
+MAX_ID_RANGES = 1000
+
+
+def id_blocks(model: type[Model]) -> dict[int, tuple[int, int]]:
+    """``{block: (count, sum of ids)}`` of the model's primary keys, per ``ID_BLOCK`` consecutive
+    ids, in the caller's transaction (its snapshot, on PostgreSQL).
+
+    Invariant used to find deletions: ids are serial and never reused (PostgreSQL sequences,
+    SQLite AUTOINCREMENT), so between two runs a block gains only ids above every id it had. If
+    its count is unchanged, as many ids came as went, and the newcomers' sum is larger than the
+    leavers' unless there were none: an unchanged (count, sum) means an unchanged block."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    pk = qn(meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {pk} / {ID_BLOCK}, count(*), sum({pk}) FROM {qn(meta.db_table)} GROUP BY {pk} / {ID_BLOCK}"
+        )
+        return {int(block): (int(n), int(total)) for block, n, total in cursor.fetchall()}
+
+
+def changed_ranges(before: dict[int, tuple[int, int]], now: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
+    """The id ranges (inclusive, block-aligned, merged, at most ``MAX_ID_RANGES``) covering every
+    block whose (count, sum) differs between two ``id_blocks`` summaries, gone or new included."""
+    blocks = sorted(b for b in before.keys() | now.keys() if before.get(b) != now.get(b))
+    ranges: list[list[int]] = []
+    for b in blocks:
+        if ranges and ranges[-1][1] == b - 1:
+            ranges[-1][1] = b
+        else:
+            ranges.append([b, b])
+    while len(ranges) > MAX_ID_RANGES:
+        # Close the narrowest gaps between neighbours (their ids are read needlessly, never wrongly).
+        gaps = sorted(range(len(ranges) - 1), key=lambda i: ranges[i + 1][0] - ranges[i][1])
+        close = set(gaps[: len(ranges) - MAX_ID_RANGES])
+        merged: list[list[int]] = []
+        for i, r in enumerate(ranges):
+            if i - 1 in close:
+                merged[-1][1] = r[1]
+            else:
+                merged.append(list(r))
+        ranges = merged
+    return [(lo * ID_BLOCK, hi * ID_BLOCK + ID_BLOCK - 1) for lo, hi in ranges]
 
 
 def _sql(ext: Extract, since: dt.datetime | None) -> tuple[str, Any]:
-    if ext.id_runs_of is not None:
-        meta = ext.id_runs_of._meta
+    if ext.ids_of is not None:
+        meta = ext.ids_of._meta
         qn = connection.ops.quote_name
         table, pk = qn(meta.db_table), qn(meta.pk.column)
-        # Gaps and islands in one ordered pass: a run starts where the previous id is not id - 1 and
-        # ends where the next is not id + 1; only those boundary rows leave the window, and each
-        # start is paired with its own row (a one-id run) or the next boundary, its end. (Cheaper
-        # than grouping every id by id - row_number(): no aggregate over all the ids.)
-        prev = f"coalesce(lag({pk}) OVER (ORDER BY {pk}), {pk} - 2) <> {pk} - 1"
-        nxt = f"coalesce(lead({pk}) OVER (ORDER BY {pk}), {pk} + 2) <> {pk} + 1"
-        return (
-            f"SELECT lo, hi FROM (SELECT {pk} AS lo, CASE WHEN is_end = 1 THEN {pk} "
-            f"ELSE lead({pk}) OVER (ORDER BY {pk}) END AS hi, is_start FROM ("
-            f"SELECT {pk}, CASE WHEN {prev} THEN 1 ELSE 0 END AS is_start, CASE WHEN {nxt} THEN 1 ELSE 0 END AS is_end "
-            f"FROM {table}) AS ids WHERE is_start = 1 OR is_end = 1) AS bounds WHERE is_start = 1",
-            (),
-        )
+        if not ext.id_ranges:
+            return f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
+        # One primary-key range scan per range.
+        where = " OR ".join(f"{pk} BETWEEN %s AND %s" for _ in ext.id_ranges)
+        return f"SELECT {pk} FROM {table} WHERE {where}", [v for r in ext.id_ranges for v in r]
     assert ext.queryset is not None
     return ext.queryset(since).query.sql_with_params()
 
@@ -191,11 +233,10 @@ EXTRACTS: tuple[Extract, ...] = (
     ),
     Extract(
         "stg_order_ids",
-        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        (("id", "BIGINT"),),
         None,
-        large=True,
         incremental_only=True,
-        id_runs_of=Order,
+        ids_of=Order,
     ),
     Extract(
         "stg_interaction",
@@ -286,14 +327,13 @@ EXTRACTS: tuple[Extract, ...] = (
             )
         ),
     ),
-    # Every id, to find deletions by anti-join (see docs/warehouse.md "Incremental refresh").
+    # The ids of the changed id blocks, to find deletions (see docs/warehouse.md "Incremental refresh").
     Extract(
         "stg_interaction_ids",
-        (("lo", "BIGINT"), ("hi", "BIGINT")),
+        (("id", "BIGINT"),),
         None,
-        large=True,
         incremental_only=True,
-        id_runs_of=Interaction,
+        ids_of=Interaction,
     ),
 )
 

@@ -110,25 +110,29 @@ def _used(spec: QuerySpec) -> dict[str, set[str]]:
     return used
 
 
-def _rollup_plan(spec: QuerySpec, registry: Registry, fact: str) -> tuple[Rollup, bool] | None:
+def _rollup_plan(
+    spec: QuerySpec, registry: Registry, fact: str, used: dict[str, set[str]]
+) -> tuple[Rollup, bool] | None:
     """The coarsest rollup that answers the spec exactly, and whether its rows are unique per key
     within each output group (then a distinct count of keys is count(*)); None: read the facts.
 
     A rollup answers when every measure has a rollup form and every dimension used is one of its
-    keys (constant per key) or its period at levels it keeps. Its rows are unique per (key, finest
-    kept level), so grouping by that level (or keeping no level at all) leaves each key at most once
-    per group: the other grouped dimensions are functions of the key.
+    keys (constant per key) or its period at levels it keeps. Its rows are unique per (keys, finest
+    kept level). Where the spec uses no key but the first and groups by that level (or the rollup
+    keeps no level at all), each first-key value is in at most one row per group: the other grouped
+    dimensions are functions of it. (A second key used, say the order's region, may give one
+    customer several rows in a group: a customer with orders in two countries of one region.)
     """
     if not all(registry.measures[m].rollup for m in spec.measures):
         return None
-    used = _used(spec)
     for rollup in (r for r in registry.rollups if r.fact == fact):
         if all(
             name in rollup.keys or (name == rollup.period and levels <= set(rollup.levels))
             for name, levels in used.items()
         ):
             grouped = {level for name, level in spec.dimensions if name == rollup.period}
-            return rollup, not rollup.levels or rollup.levels[-1] in grouped
+            by_level = not rollup.levels or rollup.levels[-1] in grouped
+            return rollup, by_level and not any(name in rollup.keys[1:] for name in used)
     return None
 
 
@@ -158,11 +162,12 @@ def compile_query(spec: QuerySpec, registry: Registry = DEFAULT_REGISTRY) -> Com
         raise OlapError(f"limit must be between 1 and {MAX_LIMIT}")
 
     joins: dict[str, str] = {}
-    for name, level in _used(spec).items():
+    used = _used(spec)
+    for name, level in used.items():
         for lv in level:
             _level(registry, fact, name, lv)  # unknown names are errors before any plan is made
-    plan = _rollup_plan(spec, registry, fact)
-    per_order = not any(registry.dimensions[name].splits_orders for name in _used(spec))
+    plan = _rollup_plan(spec, registry, fact, used)
+    per_order = not any(registry.dimensions[name].splits_orders for name in used)
 
     def resolve(name: str, level: str) -> str:
         dim, lv = _level(registry, fact, name, level)

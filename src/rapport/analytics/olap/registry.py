@@ -69,7 +69,9 @@ class Rollup:
     """A fact table summed per key and period: one row per (keys, levels) value that has facts.
 
     Invariant: its rows are unique per (key columns, finest kept level); its columns are the key
-    dimensions' fact keys, the period dimension's kept level columns, and ``sums``.
+    dimensions' fact keys, the period dimension's kept level columns, and ``sums``. The first key is
+    the one a ``counts_rollup_keys`` measure counts; rollups with the same fact and keys form a
+    family, each coarser one summed from the next finer.
     """
 
     table: str
@@ -129,11 +131,12 @@ def _customers(name: str, fact: str, label: str) -> Measure:
     return Measure(name, fact, sql, label, rollup=sql, counts_rollup_keys=True)
 
 
-def _rollups(fact: str, name: str, sums: tuple[tuple[str, str, str], ...]) -> tuple[Rollup, ...]:
+def _rollups(
+    fact: str, name: str, sums: tuple[tuple[str, str, str], ...], keys: tuple[str, ...] = ("customer",)
+) -> tuple[Rollup, ...]:
+    """One family of rollups of ``fact`` by ``keys``, coarsest first: all time, year, quarter, month."""
     grains = {"all": (), "year": ("year",), "quarter": ("year", "quarter"), "month": ("year", "quarter", "month")}
-    return tuple(
-        Rollup(f"rollup_{name}_{grain}", fact, "date", levels, ("customer",), sums) for grain, levels in grains.items()
-    )
+    return tuple(Rollup(f"rollup_{name}_{grain}", fact, "date", levels, keys, sums) for grain, levels in grains.items())
 
 
 DEFAULT_REGISTRY = Registry(
@@ -227,5 +230,14 @@ DEFAULT_REGISTRY = Registry(
             "Channel",
         ),
     ),
-    rollups=(*_rollups(_OL, "order_line", _ORDER_SUMS), *_rollups(_IN, "interaction", _INTERACTION_SUMS)),
+    # Per fact two families: by customer (the smallest; every customer-attribute query), then also
+    # by the dimensions that vary within a customer's facts (the order's region and owner, the
+    # interaction's channel), so that those are answered without reading the facts too.
+    rollups=(
+        *_rollups(_OL, "order_line", _ORDER_SUMS),
+        *_rollups(_OL, "order_line_by_region_owner", _ORDER_SUMS, ("customer", "region", "owner")),
+        *_rollups(_IN, "interaction", _INTERACTION_SUMS),
+        *_rollups(_IN, "interaction_by_region_owner_channel", _INTERACTION_SUMS,
+                  ("customer", "region", "owner", "channel")),
+    ),
 )

@@ -1,13 +1,15 @@
 """The SQL that builds and refreshes a registry's rollup tables from its facts.
 
-Per fact the rollups form a chain, finest first: the finest is summed from the facts joined to the
-period dimension, each coarser one from the one before it (its sums are additive). Invariant after
-``build_statements`` or ``refresh_statements``: every rollup equals the facts summed afresh.
+The rollups of one fact by the same keys form a chain, finest first: the finest is summed from the
+facts joined to the period dimension, each coarser one from the one before it (its sums are
+additive). A fact may have several chains (by customer; by customer, region and owner). Invariant
+after ``build_statements`` or ``refresh_statements``: every rollup equals the facts summed afresh.
 
-A refresh is told which (keys, finest level) cells changed — ``touch_statement`` records the cells
-of the fact rows matching a condition, once before those rows are deleted and once after the new
-ones are in — and recomputes only those cells in the finest rollup, then every row of the touched
-keys in the coarser ones (a customer has a few dozen months at most, so that is cheap).
+A refresh is told which cells changed — ``touch_statement`` records, per fact, the keys of every
+chain and the finest level of the fact rows matching a condition, once before those rows are
+deleted and once after the new ones are in — and recomputes only those cells in each chain's finest
+rollup, then every row of the touched keys in the coarser ones (a customer has a few dozen months
+at most, so that is cheap).
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from __future__ import annotations
 from rapport.analytics.olap.registry import Registry, Rollup
 
 
-def chain(registry: Registry, fact: str) -> list[Rollup]:
-    """The rollups of ``fact``, finest first."""
-    return sorted((r for r in registry.rollups if r.fact == fact), key=lambda r: -len(r.levels))
+def chains(registry: Registry, fact: str) -> list[list[Rollup]]:
+    """The chains of ``fact`` (its rollups by the same keys), each finest first, in registry order."""
+    families: dict[tuple[str, ...], list[Rollup]] = {}
+    for r in registry.rollups:
+        if r.fact == fact:
+            families.setdefault(r.keys, []).append(r)
+    return [sorted(family, key=lambda r: -len(r.levels)) for family in families.values()]
 
 
 def facts(registry: Registry) -> list[str]:
@@ -30,6 +36,15 @@ def touched_table(fact: str) -> str:
 
 def _key_columns(registry: Registry, rollup: Rollup) -> list[str]:
     return [registry.dimensions[k].fact_keys[rollup.fact] for k in rollup.keys]
+
+
+def _touched_rollup(registry: Registry, fact: str) -> Rollup:
+    """A rollup shape whose cells cover every chain of ``fact``: the union of their keys at the
+    finest level any of them keeps (each chain's cells are a projection of these)."""
+    finest = [chain[0] for chain in chains(registry, fact)]
+    keys = tuple(dict.fromkeys(k for r in finest for k in r.keys))
+    deepest = max(finest, key=lambda r: len(r.levels))
+    return Rollup(touched_table(fact), fact, deepest.period, deepest.levels, keys, ())
 
 
 def _level_columns(registry: Registry, rollup: Rollup) -> list[str]:
@@ -83,34 +98,34 @@ def build_statements(registry: Registry) -> list[tuple[str, str]]:
     """(label, SQL) creating every rollup afresh from the facts."""
     out = []
     for fact in facts(registry):
-        rollups = chain(registry, fact)
-        out.append(
-            (
-                f"create {rollups[0].table}",
-                f"CREATE OR REPLACE TABLE {rollups[0].table} AS " + _from_facts(registry, rollups[0]),
-            )
-        )
-        for finer, rollup in zip(rollups, rollups[1:], strict=False):
+        for rollups in chains(registry, fact):
             out.append(
                 (
-                    f"create {rollup.table}",
-                    f"CREATE OR REPLACE TABLE {rollup.table} AS " + _from_finer(registry, rollup, finer),
+                    f"create {rollups[0].table}",
+                    f"CREATE OR REPLACE TABLE {rollups[0].table} AS " + _from_facts(registry, rollups[0]),
                 )
             )
+            for finer, rollup in zip(rollups, rollups[1:], strict=False):
+                out.append(
+                    (
+                        f"create {rollup.table}",
+                        f"CREATE OR REPLACE TABLE {rollup.table} AS " + _from_finer(registry, rollup, finer),
+                    )
+                )
     return out
 
 
 def touched_create_statements(registry: Registry) -> list[tuple[str, str]]:
-    """(label, SQL) creating each fact's empty table of touched cells (its finest rollup's grouping)."""
+    """(label, SQL) creating each fact's empty table of touched cells (see ``_touched_rollup``)."""
     out = []
     for fact in facts(registry):
-        finest = chain(registry, fact)[0]
+        shape = _touched_rollup(registry, fact)
         out.append(
             (
-                f"create {touched_table(fact)}",
-                f"CREATE OR REPLACE TEMP TABLE {touched_table(fact)} AS "
-                f"SELECT {', '.join(_cells(registry, finest))} FROM {fact} AS f "
-                f"{_period_join(registry, finest)} LIMIT 0",
+                f"create {shape.table}",
+                f"CREATE OR REPLACE TEMP TABLE {shape.table} AS "
+                f"SELECT {', '.join(_cells(registry, shape))} FROM {fact} AS f "
+                f"{_period_join(registry, shape)} LIMIT 0",
             )
         )
     return out
@@ -118,10 +133,10 @@ def touched_create_statements(registry: Registry) -> list[tuple[str, str]]:
 
 def touch_statement(registry: Registry, fact: str, condition: str) -> str:
     """SQL recording the rollup cells of the ``fact`` rows (alias ``f``) that match ``condition``."""
-    finest = chain(registry, fact)[0]
+    shape = _touched_rollup(registry, fact)
     return (
-        f"INSERT INTO {touched_table(fact)} SELECT DISTINCT {', '.join(_cells(registry, finest))} "
-        f"FROM {fact} AS f {_period_join(registry, finest)} WHERE {condition}"
+        f"INSERT INTO {shape.table} SELECT DISTINCT {', '.join(_cells(registry, shape))} "
+        f"FROM {fact} AS f {_period_join(registry, shape)} WHERE {condition}"
     )
 
 
@@ -129,37 +144,43 @@ def refresh_statements(registry: Registry) -> list[tuple[str, str]]:
     """(label, SQL) recomputing the touched cells (see the module docstring)."""
     out = []
     for fact in facts(registry):
-        rollups = chain(registry, fact)
-        finest, touched = rollups[0], touched_table(fact)
-        keys, levels = _key_columns(registry, finest), _level_columns(registry, finest)
-        cells = f"(SELECT DISTINCT * FROM {touched}) AS t"
+        for rollups in chains(registry, fact):
+            out.extend(_refresh_chain(registry, rollups))
+    return out
+
+
+def _refresh_chain(registry: Registry, rollups: list[Rollup]) -> list[tuple[str, str]]:
+    out = []
+    finest, touched = rollups[0], touched_table(rollups[0].fact)
+    keys, levels = _key_columns(registry, finest), _level_columns(registry, finest)
+    cells = f"(SELECT DISTINCT {', '.join(keys + levels)} FROM {touched}) AS t"
+    out.append(
+        (
+            f"delete {finest.table}",
+            f"DELETE FROM {finest.table} AS r USING {cells} WHERE {_on('r', 't', keys + levels)}",
+        )
+    )
+    # Only the facts of the touched cells are summed again (a semi-join on keys and level).
+    on = " AND ".join([f"t.{c} = f.{c}" for c in keys] + [f"t.{c} = p.{c}" for c in levels])
+    out.append(
+        (
+            f"insert {finest.table}",
+            f"INSERT INTO {finest.table} " + _from_facts(registry, finest, f"SEMI JOIN {cells} ON {on} "),
+        )
+    )
+    touched_keys = f"(SELECT DISTINCT {', '.join(keys)} FROM {touched}) AS t"
+    for finer, rollup in zip(rollups, rollups[1:], strict=False):
         out.append(
             (
-                f"delete {finest.table}",
-                f"DELETE FROM {finest.table} AS r USING {cells} WHERE {_on('r', 't', keys + levels)}",
+                f"delete {rollup.table}",
+                f"DELETE FROM {rollup.table} AS r USING {touched_keys} WHERE {_on('r', 't', keys)}",
             )
         )
-        # Only the facts of the touched cells are summed again (a semi-join on keys and level).
-        on = " AND ".join([f"t.{c} = f.{c}" for c in keys] + [f"t.{c} = p.{c}" for c in levels])
         out.append(
             (
-                f"insert {finest.table}",
-                f"INSERT INTO {finest.table} " + _from_facts(registry, finest, f"SEMI JOIN {cells} ON {on} "),
+                f"insert {rollup.table}",
+                f"INSERT INTO {rollup.table} "
+                + _from_finer(registry, rollup, finer, f"SEMI JOIN {touched_keys} ON {_on('t', 'f', keys)} "),
             )
         )
-        touched_keys = f"(SELECT DISTINCT {', '.join(keys)} FROM {touched}) AS t"
-        for finer, rollup in zip(rollups, rollups[1:], strict=False):
-            out.append(
-                (
-                    f"delete {rollup.table}",
-                    f"DELETE FROM {rollup.table} AS r USING {touched_keys} WHERE {_on('r', 't', keys)}",
-                )
-            )
-            out.append(
-                (
-                    f"insert {rollup.table}",
-                    f"INSERT INTO {rollup.table} "
-                    + _from_finer(registry, rollup, finer, f"SEMI JOIN {touched_keys} ON {_on('t', 'f', keys)} "),
-                )
-            )
     return out

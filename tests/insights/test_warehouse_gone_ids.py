@@ -5,7 +5,7 @@ and the cap on the number of ranges (ranges merged, never a changed block left o
 import duckdb
 import pytest
 
-from rapport.insights.extract import ID_BLOCK, MAX_ID_RANGES, changed_ranges
+from rapport.insights.extract import ID_BLOCK, MAX_ID_RANGES, capped_ranges, changed_ranges
 from rapport.insights.warehouse import _gone_facts
 
 
@@ -20,7 +20,8 @@ def _summary(ids) -> dict[int, tuple[int, int]]:
 
 def _gone_ids(before: list[int], now: list[int], facts: list[int]) -> set[int]:
     ranges = changed_ranges(_summary(before), _summary(now))
-    wanted = [i for i in now if any(lo <= i <= hi for lo, hi in ranges)]  # what the id extract reads
+    read = capped_ranges(ranges)  # what the id extract reads on SQLite (PostgreSQL: the ranges)
+    wanted = [i for i in now if any(lo <= i <= hi for lo, hi in read)]
     con = duckdb.connect()
     con.execute("CREATE TABLE fact_thing AS SELECT unnest(?::BIGINT[]) AS thing_id", [facts])
     con.execute("CREATE TABLE stg_thing_ids AS SELECT unnest(?::BIGINT[]) AS id", [wanted])
@@ -73,6 +74,10 @@ def test_too_many_ranges_are_merged_never_dropped():
     deleted = set(range(5, len(before), ID_BLOCK * 4))  # one id in every fourth block
     now = [i for i in before if i not in deleted]
     ranges = changed_ranges(_summary(before), _summary(now))
-    assert len(ranges) == MAX_ID_RANGES
-    assert all(any(lo <= i <= hi for lo, hi in ranges) for i in deleted)
+    assert len(ranges) == MAX_ID_RANGES + 50
+    capped = capped_ranges(ranges)
+    assert len(capped) == MAX_ID_RANGES
+    assert all(any(lo <= i <= hi for lo, hi in capped) for i in deleted)
+    # The changed blocks plus the 50 three-block gaps closed, no more.
+    assert sum(hi - lo + 1 for lo, hi in capped) == (MAX_ID_RANGES + 50 + 50 * 3) * ID_BLOCK
     assert _gone_ids(before, now, before) == deleted

@@ -41,8 +41,11 @@ class Extract:
     large: bool = False  # fact-sized: extracted first when several run at once
     # Only an incremental refresh needs it (deletions are found against the previous file's facts).
     incremental_only: bool = False
-    # Instead of a queryset: the primary keys of this model in ``id_ranges`` (inclusive), the blocks
-    # of ids that changed since the last run (see ``id_blocks``); no ranges, no rows.
+    # Instead of a queryset, for finding deletions: the id block summary of this model (block,
+    # count, sum; see ``_id_blocks_sql``) ...
+    id_blocks_of: type[Model] | None = None
+    # ... or its primary keys in ``id_ranges`` (inclusive): the blocks that changed since the last
+    # run. No ranges, no rows.
     ids_of: type[Model] | None = None
     id_ranges: tuple[tuple[int, int], ...] = ()
 
@@ -50,14 +53,13 @@ class Extract:
 # Ids per block of the deletion check. Smaller blocks mean more rows in every run's block summary
 # but fewer ids re-read for each scattered deletion (256 ids per deleted row at most).
 ID_BLOCK = 256
-# At most this many ranges in one id query (nearby ranges are merged beyond it): a longer OR list
-# costs the planner more than the extra ids it saves.
+# At most this many ranges in one id query on SQLite (nearby ranges are merged beyond it), whose
+# statement takes a bounded number of parameters.
 MAX_ID_RANGES = 1000
 
 
-def id_blocks(model: type[Model]) -> dict[int, tuple[int, int]]:
-    """``{block: (count, sum of ids)}`` of the model's primary keys, per ``ID_BLOCK`` consecutive
-    ids, in the caller's transaction (its snapshot, on PostgreSQL).
+def _id_blocks_sql(model: type[Model]) -> str:
+    """Per ``ID_BLOCK`` consecutive ids of ``model``: (block, count, sum of ids), blocks with rows.
 
     Invariant used to find deletions: ids are serial and never reused (PostgreSQL sequences,
     SQLite AUTOINCREMENT), so between two runs a block gains only ids above every id it had. If
@@ -66,47 +68,53 @@ def id_blocks(model: type[Model]) -> dict[int, tuple[int, int]]:
     meta = model._meta
     qn = connection.ops.quote_name
     pk = qn(meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {pk} / {ID_BLOCK}, count(*), sum({pk}) FROM {qn(meta.db_table)} GROUP BY {pk} / {ID_BLOCK}"
-        )
-        return {int(block): (int(n), int(total)) for block, n, total in cursor.fetchall()}
+    return f"SELECT {pk} / {ID_BLOCK}, count(*), sum({pk}) FROM {qn(meta.db_table)} GROUP BY {pk} / {ID_BLOCK}"
 
 
 def changed_ranges(before: dict[int, tuple[int, int]], now: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
-    """The id ranges (inclusive, block-aligned, merged, at most ``MAX_ID_RANGES``) covering every
-    block whose (count, sum) differs between two ``id_blocks`` summaries, gone or new included."""
-    blocks = sorted(b for b in before.keys() | now.keys() if before.get(b) != now.get(b))
-    ranges: list[list[int]] = []
-    for b in blocks:
-        if ranges and ranges[-1][1] == b - 1:
-            ranges[-1][1] = b
-        else:
-            ranges.append([b, b])
-    while len(ranges) > MAX_ID_RANGES:
-        # Close the narrowest gaps between neighbours (their ids are read needlessly, never wrongly).
-        gaps = sorted(range(len(ranges) - 1), key=lambda i: ranges[i + 1][0] - ranges[i][1])
-        close = set(gaps[: len(ranges) - MAX_ID_RANGES])
-        merged: list[list[int]] = []
-        for i, r in enumerate(ranges):
-            if i - 1 in close:
-                merged[-1][1] = r[1]
-            else:
-                merged.append(list(r))
-        ranges = merged
-    return [(lo * ID_BLOCK, hi * ID_BLOCK + ID_BLOCK - 1) for lo, hi in ranges]
+    """The id ranges (inclusive, block-aligned, adjacent blocks merged) covering every block whose
+    (count, sum) differs between two id block summaries (``{block: (count, sum)}``), gone or new
+    blocks included."""
+    ranges: list[tuple[int, int]] = []
+    for b in sorted(b for b in before.keys() | now.keys() if before.get(b) != now.get(b)):
+        lo, hi = b * ID_BLOCK, b * ID_BLOCK + ID_BLOCK - 1
+        ranges[-1:] = [(ranges[-1][0], hi)] if ranges and ranges[-1][1] == lo - 1 else [*ranges[-1:], (lo, hi)]
+    return ranges
+
+
+def capped_ranges(ranges: list[tuple[int, int]], limit: int = MAX_ID_RANGES) -> list[tuple[int, int]]:
+    """At most ``limit`` ranges covering ``ranges``: the narrowest gaps between neighbours closed
+    (their ids are read needlessly, never wrongly: only ids in changed blocks are compared)."""
+    if len(ranges) <= limit:
+        return ranges
+    gaps = sorted(range(len(ranges) - 1), key=lambda i: ranges[i + 1][0] - ranges[i][1])
+    close = set(gaps[: len(ranges) - limit])
+    out: list[tuple[int, int]] = []
+    for i, (lo, hi) in enumerate(ranges):
+        out[-1:] = [(out[-1][0], hi)] if i - 1 in close else [*out[-1:], (lo, hi)]
+    return out
 
 
 def _sql(ext: Extract, since: dt.datetime | None) -> tuple[str, Any]:
+    if ext.id_blocks_of is not None:
+        return _id_blocks_sql(ext.id_blocks_of), ()
     if ext.ids_of is not None:
         meta = ext.ids_of._meta
         qn = connection.ops.quote_name
         table, pk = qn(meta.db_table), qn(meta.pk.column)
         if not ext.id_ranges:
             return f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
-        # One primary-key range scan per range.
-        where = " OR ".join(f"{pk} BETWEEN %s AND %s" for _ in ext.id_ranges)
-        return f"SELECT {pk} FROM {table} WHERE {where}", [v for r in ext.id_ranges for v in r]
+        if connection.vendor == "postgresql":
+            # A nested loop over the ranges: one primary-key index range scan each, however many.
+            # (An OR list is tested on every row of a sequential scan: 20 s for 2,000 ranges at 10M.)
+            return (
+                f"SELECT t.{pk} FROM {table} AS t JOIN unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) "
+                f"ON t.{pk} BETWEEN r.lo AND r.hi",
+                [[lo for lo, _ in ext.id_ranges], [hi for _, hi in ext.id_ranges]],
+            )
+        ranges = capped_ranges(list(ext.id_ranges))
+        where = " OR ".join(f"{pk} BETWEEN %s AND %s" for _ in ranges)
+        return f"SELECT {pk} FROM {table} WHERE {where}", [v for r in ranges for v in r]
     assert ext.queryset is not None
     return ext.queryset(since).query.sql_with_params()
 
@@ -121,6 +129,12 @@ def _flag(field: str) -> Case:
 
 
 EXTRACTS: tuple[Extract, ...] = (
+    # First, so that they start first (an incremental run reads the changed blocks' ids after them).
+    *(
+        Extract(f"stg_{name}_id_blocks", (("block", "BIGINT"), ("n", "BIGINT"), ("total", "HUGEINT")), None,
+                large=True, id_blocks_of=model)
+        for name, model in (("order", Order), ("interaction", Interaction))
+    ),
     Extract(
         "stg_account",
         (

@@ -43,14 +43,13 @@ from rapport.insights.extract import (
     changed_ranges,
     extract_parallel,
     extract_to_csv,
-    id_blocks,
 )
 from rapport.insights.regions import region_rows
 
 # 2: the fact tables have no PRIMARY KEY index (their keys are unique by construction, see _load).
 # 3: fact_order_line.first_line, the facts in date order, the OLAP rollups; invoices, payments and
 #    subscriptions.
-# 4: rollups by customer, region and owner (and channel); source_id_blocks for finding deletions.
+# 4: rollups by customer and region; source_id_blocks for finding deletions.
 SCHEMA_VERSION = 4
 
 DDL = """
@@ -334,27 +333,32 @@ def _load(
                     if workers > 1:
                         cur.execute("SELECT pg_export_snapshot()")
                         snapshot = cur.fetchone()[0]
-            # In the extract's snapshot: every id block summary is stored in the file, and an
-            # incremental run reads the ids of the blocks that changed since the last run.
-            ranges = {ext.table: _record_id_blocks(con, ext, since is not None) for ext in EXTRACTS if ext.ids_of}
-            wanted = tuple(
-                dataclasses.replace(ext, id_ranges=ranges[ext.table]) if ext.table in ranges else ext for ext in wanted
-            )
-            if connection.vendor == "postgresql" and own_transaction and workers > 1:
+            parallel = connection.vendor == "postgresql" and own_transaction and workers > 1
+            if parallel:
                 # Inside a caller's transaction its own uncommitted rows would be invisible to other
                 # connections, so only a build with its own snapshot goes parallel.
                 say(f"extracting on {workers} connections in snapshot {snapshot}")
-                files = extract_parallel(wanted, Path(work), since=since, snapshot=snapshot, workers=workers)
-            else:
-                files = (
-                    (ext, path, extract_to_csv(ext, path, since=since))
-                    for ext in wanted
-                    for path in [Path(work) / f"{ext.table}.csv"]
-                )
-            for ext, csv_path, rows in files:
-                say(f"extracted {ext.table} ({rows:,} rows)")
-                counts[ext.table] = rows
-                _stage(con, ext, csv_path)
+
+            def extract(exts: tuple[Extract, ...]) -> None:
+                if parallel:
+                    files = extract_parallel(exts, Path(work), since=since, snapshot=snapshot, workers=workers)
+                else:
+                    files = (
+                        (ext, path, extract_to_csv(ext, path, since=since))
+                        for ext in exts
+                        for path in [Path(work) / f"{ext.table}.csv"]
+                    )
+                for ext, csv_path, rows in files:
+                    say(f"extracted {ext.table} ({rows:,} rows)")
+                    counts[ext.table] = rows
+                    _stage(con, ext, csv_path)
+
+            extract(tuple(ext for ext in wanted if ext.ids_of is None))
+            # Then, in the same snapshot, the ids of the blocks whose summary changed since the last
+            # run (an incremental run only); every build stores the new summaries.
+            ranges = {ext.id_blocks_of: _store_id_blocks(con, ext, since is not None) for ext in EXTRACTS
+                      if ext.id_blocks_of is not None}
+            extract(tuple(dataclasses.replace(ext, id_ranges=ranges[ext.ids_of]) for ext in wanted if ext.ids_of))
         con.execute("CREATE OR REPLACE TEMP TABLE channel_values (channel_key VARCHAR, label VARCHAR)")
         con.executemany("INSERT INTO channel_values VALUES (?, ?)", [(c.value, str(c.label)) for c in Channel])
         con.execute("CREATE OR REPLACE TEMP TABLE region_values (region_key VARCHAR, region VARCHAR, country VARCHAR)")
@@ -416,25 +420,26 @@ def _statements(script: str) -> list[tuple[str, str, bool]]:
     return out
 
 
-def _record_id_blocks(con: duckdb.DuckDBPyConnection, ext: Extract, compare: bool) -> tuple[tuple[int, int], ...]:
-    """Store the id block summary of ``ext``'s model in the file being built and stage its
-    ``stg_<name>_id_ranges``: the ranges of the blocks that changed since the summary stored by the
-    last run (when ``compare``; a full build reads no ids and stages none). Returns those ranges."""
-    assert ext.ids_of is not None
-    source = ext.ids_of._meta.db_table
-    now = id_blocks(ext.ids_of)
+def _store_id_blocks(con: duckdb.DuckDBPyConnection, ext: Extract, compare: bool) -> tuple[tuple[int, int], ...]:
+    """Replace the stored id block summary of ``ext``'s model with the one just staged and stage
+    ``stg_<name>_id_ranges``: the ranges of the blocks that changed between the two (when
+    ``compare``; a full build reads no ids and stages none). Returns those ranges."""
+    assert ext.id_blocks_of is not None
+    source, staged = ext.id_blocks_of._meta.db_table, ext.table
     changed: list[tuple[int, int]] = []
     if compare:
-        rows = con.execute("SELECT block, n, total FROM source_id_blocks WHERE source = ?", [source]).fetchall()
-        changed = changed_ranges({block: (n, int(total)) for block, n, total in rows}, now)
+        before, now = (
+            {block: (n, int(total)) for block, n, total in con.execute(sql, params).fetchall()}
+            for sql, params in (
+                ("SELECT block, n, total FROM source_id_blocks WHERE source = ?", [source]),
+                (f"SELECT block, n, total FROM {staged}", []),
+            )
+        )
+        changed = changed_ranges(before, now)
     con.execute("DELETE FROM source_id_blocks WHERE source = ?", [source])
-    blocks = sorted(now)
+    con.execute(f"INSERT INTO source_id_blocks SELECT ?, block, n, total FROM {staged}", [source])
     con.execute(
-        "INSERT INTO source_id_blocks SELECT ?, unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::HUGEINT[])",
-        [source, blocks, [now[b][0] for b in blocks], [now[b][1] for b in blocks]],
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ext.table.removesuffix('_ids')}_id_ranges AS "
+        f"CREATE OR REPLACE TEMP TABLE {staged.removesuffix('_blocks')}_ranges AS "
         "SELECT unnest(?::BIGINT[]) AS lo, unnest(?::BIGINT[]) AS hi",
         [[lo for lo, _ in changed], [hi for _, hi in changed]],
     )

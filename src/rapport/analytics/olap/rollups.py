@@ -2,7 +2,7 @@
 
 The rollups of one fact by the same keys form a chain, finest first: the finest is summed from the
 facts joined to the period dimension, each coarser one from the one before it (its sums are
-additive). A fact may have several chains (by customer; by customer, region and owner). Invariant
+additive). A fact may have several chains (by customer; by customer and region). Invariant
 after ``build_statements`` or ``refresh_statements``: every rollup equals the facts summed afresh.
 
 A refresh is told which cells changed — ``touch_statement`` records, per fact, the keys of every

@@ -204,7 +204,7 @@ def _time_queries(con, conn, runs: int) -> None:
             "SELECT a.tier, extract(year FROM i.occurred_at), count(DISTINCT i.account_id) "
             "FROM activities_interaction i JOIN parties_account a ON a.id = i.account_id GROUP BY 1, 2",
         ),
-        # No rollup keeps the order's region: an exact distinct count over the facts.
+        # The region rollup: an exact distinct count over its rows (a customer may be in two countries).
         "buying customers by region × year": (
             {"measures": ["distinct_customers"], "dimensions": ["region.region", "date.year"]},
             "SELECT ad.country, extract(year FROM o.order_date), count(DISTINCT o.account_id) FROM commerce_order o "

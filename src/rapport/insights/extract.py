@@ -78,7 +78,10 @@ def changed_ranges(before: dict[int, tuple[int, int]], now: dict[int, tuple[int,
     ranges: list[tuple[int, int]] = []
     for b in sorted(b for b in before.keys() | now.keys() if before.get(b) != now.get(b)):
         lo, hi = b * ID_BLOCK, b * ID_BLOCK + ID_BLOCK - 1
-        ranges[-1:] = [(ranges[-1][0], hi)] if ranges and ranges[-1][1] == lo - 1 else [*ranges[-1:], (lo, hi)]
+        if ranges and ranges[-1][1] == lo - 1:  # the next block: extend the last range
+            ranges[-1] = (ranges[-1][0], hi)
+        else:
+            ranges.append((lo, hi))
     return ranges
 
 
@@ -91,7 +94,10 @@ def capped_ranges(ranges: list[tuple[int, int]], limit: int = MAX_ID_RANGES) -> 
     close = set(gaps[: len(ranges) - limit])
     out: list[tuple[int, int]] = []
     for i, (lo, hi) in enumerate(ranges):
-        out[-1:] = [(out[-1][0], hi)] if i - 1 in close else [*out[-1:], (lo, hi)]
+        if i - 1 in close:  # the gap before this range is closed: extend the last one over it
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
     return out
 
 

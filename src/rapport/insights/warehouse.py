@@ -54,7 +54,7 @@ SCHEMA_VERSION = 4
 
 DDL = """
 CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
--- Per source table (extract.id_blocks): the count and sum of its ids per block, as last extracted.
+-- Per source table (extract._id_blocks_sql): the count and sum of its ids per block, as last extracted.
 CREATE TABLE IF NOT EXISTS source_id_blocks (source VARCHAR, block BIGINT, n BIGINT, total HUGEINT);
 CREATE TABLE IF NOT EXISTS dim_customer (
   customer_key BIGINT PRIMARY KEY, name VARCHAR, tier VARCHAR, industry VARCHAR, size VARCHAR,
@@ -98,8 +98,8 @@ _TOUCH_NEW_INTERACTIONS = rollups.touch_statement(
     DEFAULT_REGISTRY, "fact_interaction", "f.interaction_id IN (SELECT id FROM stg_interaction)"
 )
 
-# Deleted ids: the facts in an id block that changed since the last run (extract.id_blocks, whose
-# ids were extracted) whose id is no longer there. Blocks that did not change lost no row, so the
+# Deleted ids: the facts in an id block that changed since the last run (extract.changed_ranges;
+# its ids were extracted) whose id is no longer there. Blocks that did not change lost no row, so the
 # facts elsewhere are not looked at: the block test is a hash probe per fact, no sort.
 def _gone_facts(name: str, fact: str, key: str) -> str:
     block = ID_BLOCK

@@ -86,7 +86,8 @@ class Rollup:
 class Registry:
     measures: dict[str, Measure] = field(default_factory=dict)
     dimensions: dict[str, Dimension] = field(default_factory=dict)
-    rollups: tuple[Rollup, ...] = ()  # per fact, coarsest first (the first that answers is used)
+    # Per fact its families, smallest first, each coarsest first: the first that answers is used.
+    rollups: tuple[Rollup, ...] = ()
 
     def describe(self) -> dict[str, object]:
         """A JSON-ready description (the API's schema endpoint and the page's pickers)."""

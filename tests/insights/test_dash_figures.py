@@ -183,3 +183,39 @@ def test_the_refresh_and_scoring_jobs_warm_the_dashboards(small, rep):
     scored = _dash_keys()
     assert len(scored) == 8 and set(built) < set(scored)
     assert [k for k in scored if ":churn:" in k][0].endswith(":risk")
+
+
+@pytest.mark.django_db
+def test_an_idle_refresh_keeps_the_data_version_and_the_cached_figures(small, client_of, admin_user, rep):
+    from rapport.activities.models import Interaction
+    from rapport.activities.services import interaction_delete, interaction_record
+    from rapport.commerce.models import Product
+    from rapport.insights.warehouse import warehouse_info
+
+    client = client_of(admin_user)
+    assert _get(client, "/api/v1/insights/rfm")["revenue"] == 1950.0
+    first, cached = warehouse_info()["data_version"], _dash_keys()
+    for _ in range(2):  # the periodic refresh of a database nobody wrote to
+        warehouse_build(incremental=True)
+        assert warehouse_info()["data_version"] == first
+        assert _get(client, "/api/v1/insights/rfm")["revenue"] == 1950.0
+        assert _dash_keys() == cached  # served from the cache: no new key, nothing recomputed
+    buy(rep, small["idle"], small["cat"], dt.date(2025, 6, 30), 5)
+    warehouse_build(incremental=True)
+    second = warehouse_info()["data_version"]
+    assert second != first
+    assert _get(client, "/api/v1/insights/rfm")["revenue"] == 2000.0
+    # A deletion alone (nothing staged, one id block changed) is a change too.
+    made = interaction_record(actor=rep, channel="email", account=small["A"])
+    warehouse_build(incremental=True)
+    third = warehouse_info()["data_version"]
+    assert third != second
+    interaction_delete(actor=rep, interaction=Interaction.objects.get(pk=made.pk))
+    refresh = warehouse_build(incremental=True)
+    assert refresh.extracted["stg_interaction"] == 0
+    assert warehouse_info()["data_version"] != third
+    # So is a product's new cost price (products are re-read whole and compared by content).
+    before = warehouse_info()["data_version"]
+    Product.objects.filter(pk=small["cat"]["widget"].pk).update(cost_price="1.00")
+    warehouse_build(incremental=True)
+    assert warehouse_info()["data_version"] != before

@@ -6,8 +6,10 @@ per-customer list to the accounts the actor may read (``core.permissions.readabl
 page is not computed from the warehouse: it shows the stored scoring run (``selectors_churn``).
 
 Invariants:
-- The cache key holds the warehouse's ``built_at`` (and the file's path), so any build, full or
-  incremental, makes every cached figure stale; nothing is ever invalidated by hand.
+- The cache key holds the warehouse's ``data_version`` (and the file's path): every full build
+  and every incremental refresh that changed anything makes every cached figure stale, and a
+  refresh of an idle database keeps them; nothing is ever invalidated by hand. Figures that also
+  read the operational database (the defection reasons) have a digest of what they read in the key.
 - Cached figures are the same for every user: they are aggregates plus ranked customer keys. A
   list shown to a user is cut from those keys *after* the row-access filter, so a rep sees only
   their own customers ranked among themselves, and names are read from the ORM (current, escaped
@@ -20,6 +22,7 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -46,11 +49,12 @@ def _pyramid_shares() -> dict[str, float]:
 
 
 def _cached(name: str, compute: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """The figures ``name`` of the live warehouse, computed once per build."""
+    """The figures ``name`` of the live warehouse, computed once per data version."""
     info = warehouse_info()
     con = warehouse_connect()  # raises WarehouseMissing (409) before anything is cached
     try:
-        key = f"insights:dash:v1:{warehouse_path()}:{info.get('built_at', '')}:{name}"
+        version = info.get("data_version") or info.get("built_at", "")
+        key = f"insights:dash:v2:{warehouse_path()}:{version}:{name}"
         value = cache.get(key)
         if value is None:
             value = compute(con)
@@ -74,8 +78,10 @@ def _defection(dimension: str) -> dict[str, Any]:
     if dimension not in KM_DIMENSIONS:
         raise ValidationFailed(f"dimension must be one of {', '.join(KM_DIMENSIONS)}",
                                field_errors={"dimension": ["Unknown."]})
-    return _cached(f"defection:{dimension}",
-                   lambda con: figures.defection_figures(con, dimension=dimension, reasons=defection_reason_rows()))
+    reasons = defection_reason_rows()  # operational rows: their digest is part of the key
+    digest = hashlib.sha256(repr(reasons).encode()).hexdigest()[:16]
+    return _cached(f"defection:{dimension}:{digest}",
+                   lambda con: figures.defection_figures(con, dimension=dimension, reasons=reasons))
 
 
 def defection_reason_rows() -> list[dict[str, str]]:

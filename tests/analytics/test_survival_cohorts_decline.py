@@ -61,6 +61,18 @@ def test_defection_reasons_tally() -> None:
     assert set(by[by.segment == "b"].reason) == {"price", "unknown"}
 
 
+def test_grouped_counts_tally_like_the_rows_they_stand_for() -> None:
+    rows = pd.DataFrame({"reason": ["Price", "price ", "service", None, "Price", "service"],
+                         "source": ["deal", "deal", "deal", "sub", "sub", "sub"]})
+    grouped = rows.fillna({"reason": "\0"}).groupby(["source", "reason"]).size().rename("n").reset_index()
+    grouped["reason"] = grouped["reason"].replace("\0", None)
+    grouped.loc[len(grouped)] = {"source": "deal", "reason": "refund", "n": 0}  # a zero count is no reason
+    weighted = defection_reasons(grouped, by=("source",), weight="n")
+    pd.testing.assert_frame_equal(weighted, defection_reasons(rows, by=("source",)))
+    assert weighted[weighted.source == "deal"].iloc[0].to_dict() == {"source": "deal", "reason": "price",
+                                                                    "count": 2, "share": 2 / 3}
+
+
 @pytest.mark.parametrize(
     ("durations", "events", "match"),
     [
@@ -90,3 +102,5 @@ def test_bad_tables() -> None:
         declining_accounts(pd.DataFrame({"customer": ["a"]}))
     with pytest.raises(SurvivalInputError, match="no defections"):
         defection_reasons(pd.DataFrame({"reason": []}))
+    with pytest.raises(SurvivalInputError, match="lack columns: n"):
+        defection_reasons(pd.DataFrame({"reason": ["price"]}), weight="n")

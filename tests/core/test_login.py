@@ -11,7 +11,20 @@ def _login(client: Client, username: str, password: str):
 
 
 def test_passwords_are_hashed_with_argon2(rep) -> None:
-    assert rep.password.startswith("argon2")
+    assert rep.password.startswith("argon2$argon2id$")
+
+
+def test_the_configured_hasher_is_argon2_at_full_cost(settings) -> None:
+    # The suite hashes at the cheapest Argon2 cost (conftest); production keeps Django's.
+    from django.contrib.auth.hashers import check_password, make_password
+
+    from rapport.config import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    settings.PASSWORD_HASHERS = configured.PASSWORD_HASHERS
+    encoded = make_password(PASSWORD)
+    assert encoded.startswith("argon2$argon2id$v=19$m=102400,t=2,p=8$")
+    assert check_password(PASSWORD, encoded) and not check_password("wrong", encoded)
 
 
 def test_a_good_login_redirects_home(rep) -> None:

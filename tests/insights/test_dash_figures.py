@@ -133,6 +133,12 @@ def test_lost_deal_reasons_are_tallied(small, client_of, admin_user, rep):
     ]
     html = client_of(admin_user).get("/insights/defection/").content.decode()
     assert "went with a competitor" in html and "<svg" in html
+    # Reasons are operational rows: a deal lost after the build shows without one (not a stale cache).
+    deal = opportunity_create(actor=rep, account=small["A"], name="Deal", amount="100", currency="USD")
+    opportunity_move(actor=rep, opportunity=deal, stage=lost, expected_version=deal.version, close_reason="PRICE")
+    reasons = _get(client_of(admin_user), "/api/v1/insights/defection")["reasons"]
+    assert reasons["total"] == 4 and reasons["rows"][0] == {"source": "lost deal", "reason": "price", "count": 3,
+                                                            "share": pytest.approx(3 / 4, abs=1e-4)}
 
 
 @pytest.mark.django_db

@@ -270,9 +270,9 @@ def lifetimes(tx: pd.DataFrame, *, defected_after: int = DEFECTED_AFTER_DAYS) ->
 
 
 def defection_figures(con: duckdb.DuckDBPyConnection, *, dimension: str = "region",
-                      reasons: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """``reasons``: ``{"source", "reason"}`` rows from the operational database (lost deals,
-    cancellations), which the warehouse does not hold."""
+                      reasons: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``reasons``: ``{"source", "reason", "count"}`` rows grouped in the operational database (lost
+    deals, cancellations), which the warehouse does not hold."""
     if dimension not in KM_DIMENSIONS:
         raise ValueError(f"dimension must be one of {', '.join(KM_DIMENSIONS)}, not {dimension!r}")
     out: dict[str, Any] = {"dimension": dimension, "defected_after_days": DEFECTED_AFTER_DAYS,
@@ -302,11 +302,11 @@ def _no_decliners() -> dict[str, np.ndarray]:
     return {k: np.array([]) for k in ("key", "baseline", "recent", "drop", "drop_share", "p_value")}
 
 
-def _reasons(rows: list[dict[str, str]]) -> dict[str, Any]:
+def _reasons(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if not rows:
         return insufficient("No lost deals or cancellations with a reason are recorded yet.")
-    table = survival_lib.defection_reasons(pd.DataFrame(rows), by=("source",))
-    return {"status": "ok", "total": len(rows),
+    table = survival_lib.defection_reasons(pd.DataFrame(rows), by=("source",), weight="count")
+    return {"status": "ok", "total": int(table["count"].sum()),
             "rows": [{"source": r.source, "reason": r.reason, "count": int(r.count), "share": _f(r.share)}
                      for r in table.itertuples()]}
 

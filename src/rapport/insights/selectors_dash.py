@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count
 
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
@@ -78,23 +79,28 @@ def _defection(dimension: str) -> dict[str, Any]:
     if dimension not in KM_DIMENSIONS:
         raise ValidationFailed(f"dimension must be one of {', '.join(KM_DIMENSIONS)}",
                                field_errors={"dimension": ["Unknown."]})
-    reasons = defection_reason_rows()  # operational rows: their digest is part of the key
+    reasons = defection_reason_counts()  # a few grouped operational rows: their digest is part of the key
     digest = hashlib.sha256(repr(reasons).encode()).hexdigest()[:16]
     return _cached(f"defection:{dimension}:{digest}",
                    lambda con: figures.defection_figures(con, dimension=dimension, reasons=reasons))
 
 
-def defection_reason_rows() -> list[dict[str, str]]:
-    """Why customers left, from the operational database (the warehouse has no such fact yet):
-    the reason given when a deal was lost, and subscriptions cancelled (they carry no reason
-    code, so they count as "no reason recorded"). There is no exit survey in Rapport yet."""
+def defection_reason_counts() -> list[dict[str, Any]]:
+    """Why customers left, from the operational database (the warehouse has no such fact yet), as
+    ``{"source", "reason", "count"}`` rows grouped in SQL, so a page view reads one row per reason
+    rather than one per lost deal: the reason given when a deal was lost, and subscriptions
+    cancelled (they carry no reason code, so they count as "no reason recorded"). There is no exit
+    survey in Rapport yet."""
     from rapport.commerce.models import Subscription
     from rapport.sales.models import Opportunity
 
-    rows = [{"source": "lost deal", "reason": r}
-            for r in Opportunity.objects.filter(status="lost").values_list("close_reason", flat=True)]
-    rows += [{"source": "cancelled subscription", "reason": "no reason recorded"}
-             for _ in Subscription.objects.filter(status="cancelled").values_list("pk", flat=True)]
+    lost = (Opportunity.objects.filter(status="lost").values("close_reason").annotate(count=Count("pk"))
+            .order_by("close_reason"))
+    rows: list[dict[str, Any]] = [{"source": "lost deal", "reason": r["close_reason"], "count": r["count"]}
+                                  for r in lost]
+    cancelled = Subscription.objects.filter(status="cancelled").count()
+    if cancelled:
+        rows.append({"source": "cancelled subscription", "reason": "no reason recorded", "count": cancelled})
     return rows
 
 

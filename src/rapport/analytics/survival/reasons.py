@@ -8,9 +8,12 @@ import pandas as pd
 from rapport.analytics.survival.errors import SurvivalInputError
 
 
-def defection_reasons(defections: pd.DataFrame, *, reason: str = "reason", by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Columns ``*by, reason, count, share`` sorted by group then count (desc) then reason."""
-    missing = ({reason, *by}) - set(defections.columns)
+def defection_reasons(defections: pd.DataFrame, *, reason: str = "reason", by: tuple[str, ...] = (),
+                      weight: str | None = None) -> pd.DataFrame:
+    """Columns ``*by, reason, count, share`` sorted by group then count (desc) then reason. One row is
+    one defection, or ``weight`` of them when that column is named (counts already grouped upstream,
+    e.g. in SQL; reasons that normalise alike are summed)."""
+    missing = ({reason, *by, *((weight,) if weight else ())}) - set(defections.columns)
     if missing:
         raise SurvivalInputError(f"defections lack columns: {', '.join(sorted(missing))}")
     if defections.empty:
@@ -18,7 +21,13 @@ def defection_reasons(defections: pd.DataFrame, *, reason: str = "reason", by: t
     r = defections[reason].astype("string").str.strip().str.casefold().fillna("").replace("", "unknown")
     frame = defections[list(by)].copy()
     frame[reason] = r
-    counts = frame.groupby([*by, reason], dropna=False).size().rename("count").reset_index()
+    groups = [*by, reason]
+    if weight:
+        frame["_w"] = defections[weight].astype("int64")
+        counts = frame.groupby(groups, dropna=False)["_w"].sum().rename("count").reset_index()
+        counts = counts[counts["count"] > 0]
+    else:
+        counts = frame.groupby(groups, dropna=False).size().rename("count").reset_index()
     totals = counts.groupby(list(by))["count"].transform("sum") if by else counts["count"].sum()
     counts["share"] = counts["count"] / totals
     counts["_neg"] = -counts["count"]

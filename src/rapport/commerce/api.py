@@ -570,7 +570,8 @@ def payment_out(payment: Any) -> dict[str, Any]:
 
 _SUBSCRIPTION_FIELDS = (
     "id", "account_id", "product_id", "order_id", "owner_id", "team_id", "amount", "currency", "billing_period",
-    "start_date", "end_date", "renewal_date", "status", "version",
+    "start_date", "end_date", "renewal_date", "status", "cancelled_on", "cancellation_reason",
+    "cancellation_comment", "version",
 )  # fmt: skip
 
 

@@ -55,3 +55,16 @@ class SubscriptionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CANCELLED = "cancelled", _("Cancelled")
     EXPIRED = "expired", _("Expired")
+
+
+class CancellationReason(models.TextChoices):
+    """Why a customer cancelled: the cancellation code, the exit survey's closed question."""
+
+    PRICE = "price", _("Too expensive")
+    COMPETITOR = "competitor", _("Moved to a competitor")
+    NO_NEED = "no_need", _("No longer needed")
+    SERVICE = "service", _("Unhappy with service")
+    PRODUCT = "product", _("Product does not fit")
+    BUDGET = "budget", _("Budget cut")
+    CLOSED = "closed", _("Business closed or merged")
+    OTHER = "other", _("Other")

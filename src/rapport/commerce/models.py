@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.commerce.choices import (
     BillingPeriod,
+    CancellationReason,
     DiscountKind,
     FulfilmentStatus,
     OrderStatus,
@@ -466,6 +467,12 @@ class Subscription(OwnedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
+    # The exit survey: set when it is cancelled (services.subscription_update), cleared if reactivated.
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
+    cancellation_reason = models.CharField(
+        _("cancellation reason"), max_length=12, choices=CancellationReason.choices, blank=True, default=""
+    )
+    cancellation_comment = models.TextField(_("in the customer's words"), blank=True, default="")
 
     class Meta:
         verbose_name = _("subscription")

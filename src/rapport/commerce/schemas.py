@@ -395,6 +395,9 @@ class SubscriptionPatchIn(InSchema):
     end_date: dt.date | None = None
     renewal_date: dt.date | None = None
     status: Annotated[str, Field(max_length=10)] | None = None
+    cancelled_on: dt.date | None = None
+    cancellation_reason: Annotated[str, Field(max_length=12)] | None = None
+    cancellation_comment: Annotated[str, Field(max_length=5000)] | None = None
     version: Version | None = None
 
 
@@ -412,6 +415,9 @@ class SubscriptionOut(Schema):
     end_date: dt.date | None
     renewal_date: dt.date | None
     status: str
+    cancelled_on: dt.date | None
+    cancellation_reason: str
+    cancellation_comment: str
     version: int
 
 

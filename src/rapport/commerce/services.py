@@ -26,6 +26,7 @@ from rapport.commerce.choices import (
     OrderStatus,
     PaymentStatus,
     ProductKind,
+    SubscriptionStatus,
 )
 from rapport.commerce.models import (
     Invoice,
@@ -554,7 +555,11 @@ def payment_record(
 
 # --- subscriptions -------------------------------------------------------------------------
 
-SUBSCRIPTION_FIELDS = ("amount", "billing_period", "end_date", "renewal_date", "status")
+SUBSCRIPTION_FIELDS = (
+    "amount", "billing_period", "end_date", "renewal_date", "status",
+    "cancelled_on", "cancellation_reason", "cancellation_comment",
+)  # fmt: skip
+_EXIT_FIELDS = ("cancelled_on", "cancellation_reason", "cancellation_comment")
 
 
 def _subscription_values(data: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -610,8 +615,31 @@ def subscription_create(
 def subscription_update(
     *, actor: User, subscription: Subscription, data: dict[str, Any], expected_version: int | None
 ) -> Subscription:
-    """Change the amount, period, end or renewal date, or the status (cancel, expire, reactivate)."""
+    """Change the amount, period, end or renewal date, or the status (cancel, expire, reactivate).
+
+    Cancelling records the exit survey: ``cancelled_on`` (today unless given), the reason code and
+    the customer's own words. They describe a cancellation only: given for a subscription that
+    stays uncancelled they are refused, and reactivating one clears them."""
     permissions.check_write(actor, subscription)
+    data = dict(data)
+    status = data.get("status", subscription.status)
+    if status == SubscriptionStatus.CANCELLED:
+        if subscription.status != SubscriptionStatus.CANCELLED and not data.get("cancelled_on"):
+            data["cancelled_on"] = timezone.localdate()
+        if data.get("cancelled_on") and data["cancelled_on"] < subscription.start_date:
+            raise ValidationFailed(
+                "A subscription cannot be cancelled before it starts.",
+                field_errors={"cancelled_on": ["Before the start date."]},
+            )
+    else:
+        given = [f for f in _EXIT_FIELDS if data.get(f)]
+        if given:
+            raise ValidationFailed(
+                "Cancellation details go with cancelling (status 'cancelled').",
+                field_errors={f: ["Only for a cancelled subscription."] for f in given},
+            )
+        if subscription.status == SubscriptionStatus.CANCELLED:  # reactivated: it was not cancelled after all
+            data.update(cancelled_on=None, cancellation_reason="", cancellation_comment="")
     update(
         subscription,
         actor=actor,

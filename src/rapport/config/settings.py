@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "rapport.activities",
     "rapport.commerce",
     "rapport.sales",
+    "rapport.service",
+    "rapport.marketing",
     "rapport.insights",
     "rapport.demo",
 ]

@@ -34,6 +34,11 @@ _DEALS = ("sales.lead", "sales.opportunity", "sales.quote")
 _PROCESS = ("sales.pipeline", "sales.stage")
 # How leads are scored, routed and captured: sales managers (and administrators) decide.
 _LEAD_SETUP = ("sales.leadscoringrule", "sales.assignmentrule", "sales.webform")
+# Service cases are worked by service agents and their managers; sales sees its customers' cases
+# (row access follows the case's owner and team, like any owned record).
+_CASES = ("service.case",)
+# Campaigns and who responded to them are the marketers'; everyone else who works customers reads them.
+_CAMPAIGNS = ("marketing.campaign", "marketing.campaignmember")
 # The warehouse aggregates every customer's orders and interactions with no row-level filter,
 # so it goes to those who may see across teams: analysts, managers (and administrators); not reps.
 _WAREHOUSE = ("insights.warehouse",)
@@ -54,6 +59,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_LEAD_SETUP, "vacd"),
         **dict.fromkeys(_WAREHOUSE + _SCORES + ("insights.scoringrun",), "v"),
         **dict.fromkeys(_ALERTS, "vc"),
+        **dict.fromkeys(_CASES, "vac"),
+        **dict.fromkeys(_CAMPAIGNS, "v"),
     },
     # Reps may merge the contacts and accounts they may change (their own and their team's).
     Role.SALES_REP: {
@@ -67,6 +74,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_PROCESS, "v"),
         **dict.fromkeys(_SCORES, "v"),
         **dict.fromkeys(_ALERTS, "vc"),
+        **dict.fromkeys(_CASES, "vac"),
+        **dict.fromkeys(_CAMPAIGNS, "v"),
     },
     Role.MARKETER: {
         **dict.fromkeys(_CUSTOMER_DATA + _IMPORTS, "vac"),
@@ -75,6 +84,7 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         "sales.lead": "vac",
         **dict.fromkeys(_PROCESS, "v"),
         **dict.fromkeys(_SCORES, "v"),
+        **dict.fromkeys(_CAMPAIGNS, "vac"),
     },
     Role.SERVICE_MANAGER: {
         **dict.fromkeys(_ACCOUNTS, "vac"),
@@ -83,6 +93,8 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_COMMERCE_ALL, "v"),
         **dict.fromkeys(_WAREHOUSE + _SCORES, "v"),
         **dict.fromkeys(_ALERTS, "vc"),
+        **dict.fromkeys(_CASES, "vac"),
+        **dict.fromkeys(_CAMPAIGNS, "v"),
     },
     Role.SERVICE_AGENT: {
         **dict.fromkeys(_CUSTOMER_DATA, "vac"),
@@ -90,9 +102,11 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         **dict.fromkeys(_COMMERCE_ALL, "v"),
         **dict.fromkeys(_SCORES, "v"),
         **dict.fromkeys(_ALERTS, "vc"),
+        **dict.fromkeys(_CASES, "vac"),
+        **dict.fromkeys(_CAMPAIGNS, "v"),
     },
     Role.ANALYST: {**dict.fromkeys(_CUSTOMER_DATA + _TIMELINE + _COMMERCE_ALL + _DEALS + _PROCESS + _WAREHOUSE + _SCORES
-                                   + ("insights.scoringrun",), "v")},
+                                   + _CASES + _CAMPAIGNS + ("insights.scoringrun",), "v")},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "m": "merge"}
 

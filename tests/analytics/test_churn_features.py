@@ -93,3 +93,16 @@ def test_numeric_frame_columns_and_boolean_dtype_are_kept_as_they_are():
     enc = features.infer(frame, target="churned")
     assert {c.name: c.kind for c in enc.columns} == {"x": "numeric", "flag": "boolean"}
     assert enc.dropped[0].name == "id"
+
+
+def test_an_integer_column_of_zeros_and_ones_is_a_count_not_a_flag():
+    # The scoring job trains on counts that may hold only 0/1 this time (complaints) and later scores a 2.
+    frame = pd.DataFrame({"complaints": [0, 1] * 15, "churned": [0, 1, 1, 0] * 7 + [0, 1]})
+    enc = features.infer(frame, target="churned")
+    assert {c.name: c.kind for c in enc.columns} == {"complaints": "numeric"}
+    assert enc.transform(pd.DataFrame({"complaints": [2, 0]}))[:, 0].tolist() == [2.0, 0.0]
+    # As text (a CSV's column) the same values are a yes/no column, and a 2 is then refused.
+    text = features.infer(frame.astype(str), target="churned")
+    assert text.columns[0].kind == "boolean"
+    with pytest.raises(FeatureError, match="yes/no"):
+        text.transform(pd.DataFrame({"complaints": ["2"]}))

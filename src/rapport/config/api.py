@@ -9,6 +9,7 @@ from rapport.core.api_support import install_error_handlers, session_or_token_au
 from rapport.insights.api import router as olap_router
 from rapport.insights.api_dash import router as insights_router
 from rapport.insights.api_scores import router as scores_router
+from rapport.marketing.api import router as marketing_router
 from rapport.parties.api import router as parties_router
 from rapport.parties.api_identity import router as identity_router
 from rapport.parties.api_imports import router as imports_router
@@ -17,6 +18,7 @@ from rapport.sales.api_forecast import router as forecast_router
 from rapport.sales.api_leads import router as leads_router
 from rapport.sales.api_metrics import router as metrics_router
 from rapport.sales.api_quotes import router as quotes_router
+from rapport.service.api import router as service_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -44,6 +46,8 @@ api.add_router("/", sales_router)
 api.add_router("/", quotes_router)
 api.add_router("/", forecast_router)
 api.add_router("/", metrics_router)
+api.add_router("/", service_router)
+api.add_router("/", marketing_router)
 api.add_router("/", olap_router)
 api.add_router("/", scores_router)
 api.add_router("/", insights_router)

@@ -34,6 +34,12 @@ from rapport.demo.contacts import (
 from rapport.demo.leads import leads_generate, leads_reset
 from rapport.demo.opportunities import opportunities_generate, opportunities_reset
 from rapport.demo.people import build_pools
+from rapport.demo.service_marketing import (
+    campaigns_generate,
+    cases_generate,
+    service_marketing_reset,
+    subscriptions_cancel_some,
+)
 from rapport.demo.timeline import (
     INTERACTION_TABLE,
     NOTE_TABLE,
@@ -94,12 +100,15 @@ class DemoSummary:
     fast: bool
     leads: int = 0
     opportunities: int = 0
+    cases: int = 0
+    campaign_messages: int = 0
 
     def line(self) -> str:
         return (
             f"Demo data on {self.vendor}: {self.accounts:,} accounts, {self.contacts:,} contacts, "
             f"{self.interactions:,} interactions, {self.notes:,} notes, {self.tasks:,} tasks, {self.orders:,} orders, "
-            f"{self.leads:,} leads, {self.opportunities:,} opportunities in {self.seconds:.1f} s"
+            f"{self.leads:,} leads, {self.opportunities:,} opportunities, {self.cases:,} cases, "
+            f"{self.campaign_messages:,} campaign messages in {self.seconds:.1f} s"
             f"{' (fast path)' if self.fast else ''}."
         )
 
@@ -107,7 +116,8 @@ class DemoSummary:
 def demo_reset() -> None:
     """Delete every party and timeline row (and, through cascades, rows of upper apps on them).
 
-    Deals and commerce rows go first: they protect their accounts from deletion."""
+    Cases, campaigns, deals and commerce rows go first: they protect their accounts from deletion."""
+    service_marketing_reset()
     opportunities_reset()
     leads_reset()
     commerce_reset()
@@ -205,6 +215,10 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         leads = leads_generate(seed=options.seed, count=options.leads) if options.leads else 0
         deals = (opportunities_generate(seed=options.seed, today=_day(options.today), count=options.opportunities)
                  if options.opportunities else 0)
+        # After the orders: who stopped buying shapes the cases, the campaign responses and the exit surveys.
+        cases = cases_generate(seed=options.seed, today=_day(options.today))
+        messages = campaigns_generate(seed=options.seed, today=_day(options.today))
+        subscriptions_cancel_some(seed=options.seed, today=_day(options.today))
         analyze(list(dict.fromkeys([*(t.model for t in ALL_TABLES), Tag])))
     return DemoSummary(
         accounts=options.accounts,
@@ -216,6 +230,8 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         seconds=time.perf_counter() - started,
         leads=leads,
         opportunities=deals,
+        cases=cases,
+        campaign_messages=messages,
         vendor=connection.vendor,
         fast=fast,
     )

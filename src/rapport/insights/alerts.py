@@ -8,8 +8,9 @@ run's ``q`` and the settings' alert threshold ``t`` and jump threshold ``j``:
 - never a second alert while one is open for the account (also a partial unique constraint).
 
 Each alert gets a suggested action from its drivers (the features that *raise* the customer's risk,
-strongest first): recency / no contact → call; inbound contacts (complaints, cases) → service
-follow-up; falling spend or low order value → voucher; otherwise an account review. A retention task
+strongest first): recency / no contact / not reading campaigns → call; inbound contacts, cases,
+complaints, low satisfaction, overdue invoices → service follow-up; falling spend or low order value →
+voucher; otherwise an account review. A retention task
 goes to the account owner — or to the save team (its user, else its team's manager) when the account
 has no active owner or the settings send every alert there — and the assignee is notified through
 ``core.notifications`` (the same mechanism as lead assignment).
@@ -63,6 +64,15 @@ ACTION_BY_FEATURE = {
     # A contract about to end: call about the renewal.
     "days_to_contract_end": SuggestedAction.CALL,
     "active_subscriptions": SuggestedAction.CALL,
+    # Service trouble or an unhappy customer: follow the service up first.
+    "cases": SuggestedAction.SERVICE,
+    "complaints": SuggestedAction.SERVICE,
+    "open_cases": SuggestedAction.SERVICE,
+    "avg_satisfaction": SuggestedAction.SERVICE,
+    # Not reading the mailings (or opted out): a call, not another message.
+    "campaigns_received": SuggestedAction.CALL,
+    "campaign_open_rate": SuggestedAction.CALL,
+    "unsubscribed": SuggestedAction.CALL,
     "spend_change": SuggestedAction.VOUCHER,
     "avg_order_value": SuggestedAction.VOUCHER,
     "orders": SuggestedAction.VOUCHER,
@@ -71,7 +81,7 @@ DRIVER_LABELS = {
     "days_since_last_order": "days since the last order",
     "days_since_last_interaction": "days since the last contact",
     "interactions": "contacts in the last period",
-    "inbound_contacts": "inbound contacts (complaints, cases)",
+    "inbound_contacts": "inbound contacts",
     "spend_change": "spend against the period before",
     "avg_order_value": "average order value",
     "orders": "number of orders",
@@ -80,6 +90,13 @@ DRIVER_LABELS = {
     "days_overdue": "days the oldest invoice is overdue",
     "active_subscriptions": "active subscriptions",
     "days_to_contract_end": "days until a contract ends",
+    "cases": "service cases in the last period",
+    "complaints": "complaints in the last period",
+    "open_cases": "service cases still open",
+    "avg_satisfaction": "satisfaction with service (CSAT)",
+    "campaigns_received": "campaign messages received",
+    "campaign_open_rate": "share of campaign messages opened",
+    "unsubscribed": "unsubscribed from marketing",
     "segment": "customer segment",
     "region": "region",
 }

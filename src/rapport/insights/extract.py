@@ -28,7 +28,9 @@ from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 from rapport.activities.models import Interaction
 from rapport.commerce.models import ExchangeRate, Invoice, Order, OrderLine, Payment, Product, Subscription
 from rapport.core.models import Team, User
+from rapport.marketing.models import Campaign, CampaignMember
 from rapport.parties.models import Account, AccountMembership, Address
+from rapport.service.models import Case as ServiceCase
 
 CHUNK = 20_000
 
@@ -329,23 +331,79 @@ EXTRACTS: tuple[Extract, ...] = (
             ("end_date", "DATE"),
             ("renewal_date", "DATE"),
             ("status", "VARCHAR"),
+            ("cancelled_on", "DATE"),
+            ("cancellation_reason", "VARCHAR"),
         ),
         lambda since: (
             _since(Subscription.objects.all(), "updated_at", since)
             .order_by()
             .values_list(
-                "id",
-                "account_id",
-                "product_id",
-                "currency",
-                "amount",
-                "billing_period",
-                "start_date",
-                "end_date",
-                "renewal_date",
-                "status",
+                "id", "account_id", "product_id", "currency", "amount", "billing_period", "start_date", "end_date",
+                "renewal_date", "status", "cancelled_on", "cancellation_reason",
             )
         ),
+    ),
+    # Cases and campaign members are never deleted either (see their models): upserted like invoices.
+    Extract(
+        "stg_case",
+        (
+            ("id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("contact_id", "BIGINT"),
+            ("channel", "VARCHAR"),
+            ("kind", "VARCHAR"),
+            ("priority", "VARCHAR"),
+            ("status", "VARCHAR"),
+            ("opened_at", "TIMESTAMP"),
+            ("resolved_at", "TIMESTAMP"),
+            ("satisfaction", "INTEGER"),
+            ("owner_id", "BIGINT"),
+        ),
+        lambda since: (
+            _since(ServiceCase.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list(
+                "id", "account_id", "contact_id", "channel", "kind", "priority", "status", "opened_at",
+                "resolved_at", "satisfaction", "owner_id",
+            )
+        ),
+    ),
+    Extract(
+        "stg_campaign",
+        (
+            ("id", "BIGINT"),
+            ("name", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("status", "VARCHAR"),
+            ("starts_on", "DATE"),
+            ("owner_id", "BIGINT"),
+        ),
+        lambda since: (
+            Campaign.objects.order_by().values_list("id", "name", "channel", "status", "starts_on", "owner_id")
+        ),
+    ),
+    Extract(
+        "stg_campaign_member",
+        (
+            ("id", "BIGINT"),
+            ("campaign_id", "BIGINT"),
+            ("account_id", "BIGINT"),
+            ("contact_id", "BIGINT"),
+            ("sent_at", "TIMESTAMP"),
+            ("opened_at", "TIMESTAMP"),
+            ("clicked_at", "TIMESTAMP"),
+            ("responded_at", "TIMESTAMP"),
+            ("unsubscribed_at", "TIMESTAMP"),
+        ),
+        lambda since: (
+            _since(CampaignMember.objects.all(), "updated_at", since)
+            .order_by()
+            .values_list(
+                "id", "campaign_id", "account_id", "contact_id", "sent_at", "opened_at", "clicked_at",
+                "responded_at", "unsubscribed_at",
+            )
+        ),
+        large=True,
     ),
     # The ids of the changed id blocks, to find deletions (see docs/warehouse.md "Incremental refresh").
     Extract(

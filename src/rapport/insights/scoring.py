@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 BATCH = 2_000
 CHURN_FEATURES = ("days_since_last_order", "tenure_days", "orders", "avg_order_value", "spend_change",
                   "interactions", "inbound_contacts", "days_since_last_interaction", "overdue_invoices",
-                  "days_overdue", "active_subscriptions", "days_to_contract_end", "segment", "region")
+                  "days_overdue", "active_subscriptions", "days_to_contract_end", "cases", "complaints",
+                  "open_cases", "avg_satisfaction", "campaigns_received", "campaign_open_rate", "unsubscribed",
+                  "segment", "region")
 _UPDATE_FIELDS = [f.name for f in CustomerScore._meta.concrete_fields if f.name not in ("id", "account")]
 
 
@@ -171,15 +173,19 @@ def _subscription_clv(as_of: dt.date, cfg: ScoringSettings, notes: dict[str, Any
     """Subscription CLV per account with an active subscription (company currency)."""
     rows = pd.DataFrame.from_records(
         Subscription.objects.order_by().values_list(
-            "account_id", "amount", "currency", "billing_period", "start_date", "end_date", "status"),
-        columns=["account", "amount", "currency", "period", "start", "end", "status"],
+            "account_id", "amount", "currency", "billing_period", "start_date", "end_date", "status", "cancelled_on"),
+        columns=["account", "amount", "currency", "period", "start", "end", "status", "cancelled"],
     )
     if rows.empty:
         return pd.Series(dtype=float)
-    rows = rows[pd.to_datetime(rows["start"]) <= pd.Timestamp(as_of)]
-    ended = (rows["status"] != SubscriptionStatus.ACTIVE) | (
-        rows["end"].notna() & (pd.to_datetime(rows["end"]) <= pd.Timestamp(as_of)))
-    stop = pd.to_datetime(rows["end"]).where(rows["end"].notna() & ended, pd.Timestamp(as_of))
+    now = pd.Timestamp(as_of)
+    rows = rows[pd.to_datetime(rows["start"]) <= now]
+    end, cancelled = pd.to_datetime(rows["end"]), pd.to_datetime(rows["cancelled"])
+    ended = (rows["status"] != SubscriptionStatus.ACTIVE) | (end <= now)
+    # An ended subscription stopped at the earlier of its past end date and its cancellation; one
+    # that ended with neither recorded is measured to today (the most its life can have been).
+    known = pd.concat([end.where(end <= now), cancelled], axis=1).min(axis=1)
+    stop = known.where(ended & known.notna(), now)
     # A subscriber with duration D months has made D payments (value.life_table's convention).
     duration = _months_between(rows["start"], stop) + 1
     table = clv_model.life_table(duration, ended.to_numpy())

@@ -10,8 +10,13 @@
   against the one before (``spend_change``: negative = declining), interactions and inbound contacts
   in the last horizon, days since the last interaction, payment problems (invoices open and past
   due at ``end``, and how many days the oldest of them is overdue), contracts (subscriptions active
-  at ``end`` by their dates, and the days until the nearest of them ends or renews), and the
-  customer's segment and region.
+  at ``end`` — started, not ended and not cancelled by then — and the days until the nearest of
+  them ends or renews), service (cases and complaints opened in the last horizon, cases still
+  open at ``end``, the mean satisfaction given on cases resolved by ``end``: a CSAT answer is
+  taken as known from its case's resolution),
+  campaign engagement (messages sent in the last horizon and the share of them opened by ``end``;
+  whether the customer had unsubscribed by ``end``), and the customer's segment and region.
+  Where there is nothing to average (no rated case, no message) the value is NaN, not a made-up 0.
 - ``customers_frame``: every customer of ``dim_customer`` (key, owner key).
 """
 
@@ -75,18 +80,42 @@ contracts AS (
            AS days_to_contract_end
   FROM fact_subscription
   WHERE start_date <= $end AND (end_date IS NULL OR end_date > $end)
+    AND (cancelled_on IS NULL OR cancelled_on > $end)
+  GROUP BY customer_key
+),
+service AS (
+  SELECT customer_key,
+         count(*) FILTER (WHERE CAST(opened_at AS DATE) > $end - $h) AS cases,
+         count(*) FILTER (WHERE CAST(opened_at AS DATE) > $end - $h AND kind = 'complaint') AS complaints,
+         count(*) FILTER (WHERE resolved_at IS NULL OR CAST(resolved_at AS DATE) > $end) AS open_cases,
+         CAST(avg(satisfaction) FILTER (WHERE CAST(resolved_at AS DATE) <= $end) AS DOUBLE) AS avg_satisfaction
+  FROM fact_case WHERE customer_key <> 0 AND CAST(opened_at AS DATE) <= $end
+  GROUP BY customer_key
+),
+engagement AS (
+  SELECT customer_key,
+         count(*) FILTER (WHERE CAST(sent_at AS DATE) > $end - $h) AS campaigns_received,
+         CAST(count(*) FILTER (WHERE CAST(sent_at AS DATE) > $end - $h AND CAST(opened_at AS DATE) <= $end) AS DOUBLE)
+           / nullif(count(*) FILTER (WHERE CAST(sent_at AS DATE) > $end - $h), 0) AS campaign_open_rate,
+         CAST(count(*) FILTER (WHERE CAST(unsubscribed_at AS DATE) <= $end) > 0 AS INTEGER) AS unsubscribed
+  FROM fact_campaign_response WHERE customer_key <> 0 AND CAST(sent_at AS DATE) <= $end
   GROUP BY customer_key
 )
 SELECT p.customer_key, p.days_since_last_order, p.tenure_days, p.orders, p.avg_order_value, p.spend_change,
        coalesce(k.interactions, 0) AS interactions, coalesce(k.inbound_contacts, 0) AS inbound_contacts,
        k.days_since_last_interaction, coalesce(pm.overdue_invoices, 0) AS overdue_invoices,
        coalesce(pm.days_overdue, 0) AS days_overdue, coalesce(ct.active_subscriptions, 0) AS active_subscriptions,
-       ct.days_to_contract_end, c.segment, c.region
+       ct.days_to_contract_end, coalesce(sv.cases, 0) AS cases, coalesce(sv.complaints, 0) AS complaints,
+       coalesce(sv.open_cases, 0) AS open_cases, sv.avg_satisfaction,
+       coalesce(en.campaigns_received, 0) AS campaigns_received, en.campaign_open_rate,
+       coalesce(en.unsubscribed, 0) AS unsubscribed, c.segment, c.region
 FROM per_customer p
 JOIN dim_customer c USING (customer_key)
 LEFT JOIN contacts k USING (customer_key)
 LEFT JOIN payments pm USING (customer_key)
 LEFT JOIN contracts ct USING (customer_key)
+LEFT JOIN service sv USING (customer_key)
+LEFT JOIN engagement en USING (customer_key)
 ORDER BY p.customer_key
 """
 

@@ -86,11 +86,12 @@ def _defection(dimension: str) -> dict[str, Any]:
 
 
 def defection_reason_counts() -> list[dict[str, Any]]:
-    """Why customers left, from the operational database (the warehouse has no such fact yet), as
+    """Why customers left, from the operational database (reasons are not warehouse facts), as
     ``{"source", "reason", "count"}`` rows grouped in SQL, so a page view reads one row per reason
-    rather than one per lost deal: the reason given when a deal was lost, and subscriptions
-    cancelled (they carry no reason code, so they count as "no reason recorded"). There is no exit
-    survey in Rapport yet."""
+    rather than one per defection: the reason given when a deal was lost, and the exit survey's
+    reason code of each cancelled subscription (its label; "no reason recorded" where none was
+    given)."""
+    from rapport.commerce.choices import CancellationReason
     from rapport.commerce.models import Subscription
     from rapport.sales.models import Opportunity
 
@@ -98,9 +99,12 @@ def defection_reason_counts() -> list[dict[str, Any]]:
             .order_by("close_reason"))
     rows: list[dict[str, Any]] = [{"source": "lost deal", "reason": r["close_reason"], "count": r["count"]}
                                   for r in lost]
-    cancelled = Subscription.objects.filter(status="cancelled").count()
-    if cancelled:
-        rows.append({"source": "cancelled subscription", "reason": "no reason recorded", "count": cancelled})
+    cancelled = (Subscription.objects.filter(status="cancelled").values("cancellation_reason")
+                 .annotate(count=Count("pk")).order_by("cancellation_reason"))
+    labels = dict(CancellationReason.choices)
+    rows += [{"source": "cancelled subscription",
+              "reason": str(labels.get(r["cancellation_reason"], "")) or "no reason recorded", "count": r["count"]}
+             for r in cancelled]
     return rows
 
 
@@ -149,10 +153,31 @@ def dash_clv(*, actor: User, model: str = "bgnbd", top: int = 20) -> dict[str, A
     return out
 
 
+EXIT_COMMENTS = 10
+
+
+def exit_comments(*, actor: User, limit: int = EXIT_COMMENTS) -> list[dict[str, Any]]:
+    """The latest exit-survey answers in the customers' own words (cancelled subscriptions with a
+    comment), only of subscriptions ``actor`` may read; read per request (one indexed query of
+    ``limit`` rows), not cached with the figures, because who may read them differs per user."""
+    from rapport.commerce.choices import CancellationReason
+    from rapport.commerce.selectors import subscription_list
+
+    labels = dict(CancellationReason.choices)
+    rows = (subscription_list(actor=actor, status="cancelled").exclude(cancellation_comment="")
+            .order_by("-cancelled_on", "-id")
+            .values("account_id", "account__name", "cancelled_on", "cancellation_reason", "cancellation_comment")
+            [:limit])
+    return [{"account_id": r["account_id"], "name": r["account__name"], "cancelled_on": r["cancelled_on"],
+             "reason": str(labels.get(r["cancellation_reason"], "")) or "no reason recorded",
+             "comment": r["cancellation_comment"]} for r in rows]
+
+
 def dash_defection(*, actor: User, dimension: str = "region", top: int = 50) -> dict[str, Any]:
     require_warehouse(actor)
     data = _defection(dimension)
     out = _public(data)
+    out["exit_comments"] = exit_comments(actor=actor)
     c = data["_customers"]
     out["declining"] = [
         {"account_id": key, "name": name, "baseline": figures._f(c["baseline"][i], 2),

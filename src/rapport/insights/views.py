@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from rapport.analytics.olap import DEFAULT_REGISTRY
@@ -42,6 +43,14 @@ def _url(params: dict[str, list[str]], **change: list[str]) -> str:
     return "?" + urlencode([(k, v) for k, values in merged.items() for v in values])
 
 
+FACT_LABELS = {
+    "fact_order_line": _("Orders"),
+    "fact_interaction": _("Interactions"),
+    "fact_case": _("Service cases"),
+    "fact_campaign_response": _("Campaigns"),
+}
+
+
 @domain_view
 @require_GET
 def olap_page(request: HttpRequest) -> HttpResponse:
@@ -52,6 +61,11 @@ def olap_page(request: HttpRequest) -> HttpResponse:
         params["d"] = DEFAULT["d"]
     context: dict[str, Any] = {
         "registry": DEFAULT_REGISTRY,
+        # One query reads one fact table, so the measures are offered per fact.
+        "measure_groups": [
+            (label, [m for m in DEFAULT_REGISTRY.measures.values() if m.fact == fact])
+            for fact, label in FACT_LABELS.items()
+        ],
         "params": params,
         "info": warehouse_info(),
         "error": None,

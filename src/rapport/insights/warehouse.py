@@ -52,7 +52,9 @@ from rapport.insights.regions import region_rows
 # 3: fact_order_line.first_line, the facts in date order, the OLAP rollups; invoices, payments and
 #    subscriptions.
 # 4: rollups by customer and region; source_id_blocks for finding deletions.
-SCHEMA_VERSION = 4
+# 5: service cases (fact_case), campaign responses (fact_campaign_response, dim_campaign); the
+#    cancellation date and reason of subscriptions.
+SCHEMA_VERSION = 5
 
 DDL = """
 CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -77,7 +79,16 @@ CREATE TABLE IF NOT EXISTS fact_payment (
   payment_id BIGINT, invoice_id BIGINT, paid_on DATE, amount_doc DECIMAL(19,4));
 CREATE TABLE IF NOT EXISTS fact_subscription (
   subscription_id BIGINT, customer_key BIGINT, product_key BIGINT, currency VARCHAR, amount_doc DECIMAL(19,4),
-  billing_period VARCHAR, start_date DATE, end_date DATE, renewal_date DATE, status VARCHAR);
+  billing_period VARCHAR, start_date DATE, end_date DATE, renewal_date DATE, status VARCHAR,
+  cancelled_on DATE, cancellation_reason VARCHAR);
+CREATE TABLE IF NOT EXISTS fact_case (
+  case_id BIGINT, date_key INTEGER, opened_at TIMESTAMP, resolved_at TIMESTAMP, customer_key BIGINT,
+  contact_id BIGINT, region_key VARCHAR, owner_key BIGINT, channel_key VARCHAR, kind VARCHAR, priority VARCHAR,
+  status VARCHAR, satisfaction INTEGER, resolution_hours DOUBLE);
+CREATE TABLE IF NOT EXISTS fact_campaign_response (
+  member_id BIGINT, campaign_key BIGINT, date_key INTEGER, sent_at TIMESTAMP, customer_key BIGINT,
+  contact_id BIGINT, region_key VARCHAR, owner_key BIGINT, channel_key VARCHAR, opened_at TIMESTAMP,
+  clicked_at TIMESTAMP, responded_at TIMESTAMP, unsubscribed_at TIMESTAMP);
 """
 
 # Company size → the customer segment used by the customer hierarchy (tier → segment → customer).
@@ -123,6 +134,9 @@ CREATE OR REPLACE TABLE dim_product AS
   SELECT id AS product_key, sku, name, kind, cost_price FROM stg_product;
 CREATE OR REPLACE TABLE dim_channel AS SELECT channel_key, channel_key AS channel, label FROM channel_values;
 CREATE OR REPLACE TABLE dim_region AS SELECT * FROM region_values;
+CREATE OR REPLACE TABLE dim_campaign AS
+  SELECT id AS campaign_key, name, channel, status, starts_on, coalesce(owner_id, 0) AS owner_key FROM stg_campaign
+  UNION ALL SELECT 0, '(no campaign)', '', '', NULL, 0;
 
 -- Customers: upsert the changed accounts (all of them on a full build).
 -- incremental only
@@ -210,15 +224,41 @@ INSERT INTO fact_payment SELECT id, invoice_id, paid_on, amount FROM stg_payment
 -- incremental only
 DELETE FROM fact_subscription WHERE subscription_id IN (SELECT id FROM stg_subscription);
 INSERT INTO fact_subscription
-  SELECT id, account_id, product_id, currency, amount, billing_period, start_date, end_date, renewal_date, status
+  SELECT id, account_id, product_id, currency, amount, billing_period, start_date, end_date, renewal_date, status,
+         cancelled_on, coalesce(cancellation_reason, '')
   FROM stg_subscription;
+
+-- Cases and campaign members: upsert the changed ones (neither is ever deleted). The customer's
+-- country is their region, as for interactions.
+-- incremental only
+DELETE FROM fact_case WHERE case_id IN (SELECT id FROM stg_case);
+INSERT INTO fact_case
+  SELECT k.id, CAST(strftime(k.opened_at, '%Y%m%d') AS INTEGER) AS date_key, k.opened_at, k.resolved_at,
+         k.account_id, k.contact_id, coalesce(c.country, ''), coalesce(k.owner_id, 0), k.channel, k.kind,
+         k.priority, k.status, k.satisfaction,
+         CASE WHEN k.resolved_at IS NOT NULL THEN date_diff('second', k.opened_at, k.resolved_at) / 3600.0 END
+  FROM stg_case k LEFT JOIN dim_customer c ON c.customer_key = k.account_id
+  ORDER BY date_key;
+-- incremental only
+DELETE FROM fact_campaign_response WHERE member_id IN (SELECT id FROM stg_campaign_member);
+INSERT INTO fact_campaign_response
+  SELECT m.id, m.campaign_id, CAST(strftime(m.sent_at, '%Y%m%d') AS INTEGER) AS date_key, m.sent_at,
+         m.account_id, m.contact_id, coalesce(c.country, ''), coalesce(g.owner_id, 0), coalesce(g.channel, ''),
+         m.opened_at, m.clicked_at, m.responded_at, m.unsubscribed_at
+  FROM stg_campaign_member m
+  LEFT JOIN stg_campaign g ON g.id = m.campaign_id
+  LEFT JOIN dim_customer c ON c.customer_key = m.account_id
+  ORDER BY date_key;
 
 -- Dates: every day from the first to the last fact.
 CREATE OR REPLACE TABLE dim_date AS
   WITH bounds AS (
     SELECT min(d) AS lo, max(d) AS hi FROM (
       SELECT min(date_key) AS d FROM fact_order_line UNION ALL SELECT max(date_key) FROM fact_order_line
-      UNION ALL SELECT min(date_key) FROM fact_interaction UNION ALL SELECT max(date_key) FROM fact_interaction))
+      UNION ALL SELECT min(date_key) FROM fact_interaction UNION ALL SELECT max(date_key) FROM fact_interaction
+      UNION ALL SELECT min(date_key) FROM fact_case UNION ALL SELECT max(date_key) FROM fact_case
+      UNION ALL SELECT min(date_key) FROM fact_campaign_response
+      UNION ALL SELECT max(date_key) FROM fact_campaign_response))
   SELECT CAST(strftime(day, '%Y%m%d') AS INTEGER) AS date_key, CAST(day AS DATE) AS date,
          year(day) AS year, year(day) || '-Q' || quarter(day) AS quarter, strftime(day, '%Y-%m') AS month,
          isodow(day) AS weekday
@@ -299,7 +339,7 @@ def warehouse_build(
                 t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
                 for t in (
                     "fact_order_line", "fact_interaction", "fact_invoice", "fact_payment", "fact_subscription",
-                    "dim_customer", "dim_date",
+                    "fact_case", "fact_campaign_response", "dim_customer", "dim_date",
                 )
             }
         finally:
@@ -452,7 +492,9 @@ def _store_id_blocks(con: duckdb.DuckDBPyConnection, ext: Extract, compare: bool
 
 
 # Re-extracted whole on every run (with the region and channel lists): compared by content.
-_WHOLE_TABLES = ("stg_user", "stg_team", "stg_product", "stg_rate", "channel_values", "region_values")
+_WHOLE_TABLES = (
+    "stg_user", "stg_team", "stg_product", "stg_rate", "stg_campaign", "channel_values", "region_values",
+)  # fmt: skip
 
 
 def _data_version(

@@ -1,9 +1,10 @@
 """Campaigns and their members: who was sent what, and how each responded.
 
 Invariants:
-- A member is one (campaign, account, contact) recipient; ``sent_at`` is when the campaign reached
-  them, and every response time is on or after it. Opening is implied by a click, and both by a
-  response (``services.campaign_response_record`` fills the earlier steps in).
+- A member is one recipient: a contact (once per campaign), or an account without a contact.
+  ``sent_at`` is when the campaign reached them, and every response time is on or after it.
+  Opening is implied by a click, and both by a response (``services.campaign_response_record``
+  fills the earlier steps in).
 - Members are never deleted (no delete service, PROTECT from the campaign and the account): the
   warehouse upserts changed members and never looks for deletions.
 """
@@ -63,11 +64,11 @@ class CampaignMember(TimestampedModel):
         verbose_name = _("campaign member")
         verbose_name_plural = _("campaign members")
         constraints = [
-            # Once per recipient: per contact where there is one, else once per account.
+            # Once per contact. (Once per account for members without a contact is the service's
+            # rule, not a constraint: a deleted contact leaves its member with none — the message was
+            # still sent — and two such members of one account must not make the delete fail.)
             models.UniqueConstraint(fields=["campaign", "contact"], condition=Q(contact__isnull=False),
                                     name="campaign_member_contact_once"),
-            models.UniqueConstraint(fields=["campaign", "account"], condition=Q(contact__isnull=True),
-                                    name="campaign_member_account_once"),
             *(
                 models.CheckConstraint(
                     condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": models.F("sent_at")}),

@@ -180,8 +180,10 @@ def infer(frame: pd.DataFrame, *, target: str | None = None, id_column: str | No
         if distinct == len(text) and _ID_NAME.search(str(name)) and len(text) > 2:
             dropped.append(Dropped(name, "an identifier (every value distinct)"))
             continue
+        # A typed number column is a count even when the training rows hold only 0 and 1 (a customer
+        # with two complaints may be scored later); only text (a CSV's "yes"/"0") or bools are yes/no.
         if pd.api.types.is_bool_dtype(column) or (distinct == 2 and set(text.str.lower()) <= _TRUE | _FALSE
-                                                  and not pd.api.types.is_float_dtype(column)):
+                                                  and not pd.api.types.is_numeric_dtype(column)):
             kinds[name] = "boolean"
             continue
         if pd.api.types.is_datetime64_any_dtype(column):

@@ -115,6 +115,8 @@ def _dims(*items: Dimension) -> dict[str, Dimension]:
 
 _OL = "fact_order_line"
 _IN = "fact_interaction"
+_CS = "fact_case"
+_CR = "fact_campaign_response"
 
 _ORDER_SUMS = (
     ("net_amount", "sum(f.net_amount)", "DECIMAL(38,4)"),
@@ -165,13 +167,27 @@ DEFAULT_REGISTRY = Registry(
         ),
         Measure("interactions", _IN, "count(*)", "Interactions", rollup="sum(f.interactions)"),
         _customers("interacting_customers", _IN, "Customers contacted"),
+        Measure("cases", _CS, "count(*)", "Cases"),
+        Measure("complaints", _CS, "count_if(f.kind = 'complaint')", "Complaints"),
+        Measure("open_cases", _CS, "count_if(f.resolved_at IS NULL)", "Cases still open"),
+        Measure("avg_satisfaction", _CS, "avg(f.satisfaction)", "Average satisfaction (CSAT, 1-5)"),
+        Measure("avg_resolution_hours", _CS, "avg(f.resolution_hours)", "Average hours to resolve"),
+        _customers("customers_with_cases", _CS, "Customers with cases"),
+        Measure("campaign_sends", _CR, "count(*)", "Campaign messages sent"),
+        Measure("campaign_opens", _CR, "count(f.opened_at)", "Opened"),
+        Measure("campaign_responses", _CR, "count(f.responded_at)", "Responded"),
+        Measure("campaign_open_rate", _CR, "count(f.opened_at) / nullif(count(*), 0)", "Open rate"),
+        Measure("campaign_click_rate", _CR, "count(f.clicked_at) / nullif(count(*), 0)", "Click rate"),
+        Measure("campaign_response_rate", _CR, "count(f.responded_at) / nullif(count(*), 0)", "Response rate"),
+        Measure("campaign_unsubscribes", _CR, "count(f.unsubscribed_at)", "Unsubscribed"),
+        _customers("customers_reached", _CR, "Customers reached"),
     ),
     dimensions=_dims(
         Dimension(
             "date",
             "dim_date",
             "date_key",
-            {_OL: "date_key", _IN: "date_key"},
+            {_OL: "date_key", _IN: "date_key", _CS: "date_key", _CR: "date_key"},
             (
                 Level("year", "year", "Year"),
                 Level("quarter", "quarter", "Quarter"),
@@ -184,7 +200,7 @@ DEFAULT_REGISTRY = Registry(
             "region",
             "dim_region",
             "region_key",
-            {_OL: "region_key", _IN: "region_key"},
+            {_OL: "region_key", _IN: "region_key", _CS: "region_key", _CR: "region_key"},
             (Level("region", "region", "Region"), Level("country", "country", "Country")),
             "Region",
         ),
@@ -204,7 +220,7 @@ DEFAULT_REGISTRY = Registry(
             "customer",
             "dim_customer",
             "customer_key",
-            {_OL: "customer_key", _IN: "customer_key"},
+            {_OL: "customer_key", _IN: "customer_key", _CS: "customer_key", _CR: "customer_key"},
             (
                 Level("tier", "tier", "Tier"),
                 Level("segment", "segment", "Segment"),
@@ -218,7 +234,8 @@ DEFAULT_REGISTRY = Registry(
             "owner",
             "dim_owner",
             "owner_key",
-            {_OL: "owner_key", _IN: "owner_key"},
+            # A case's owner is the agent working it; a campaign response's is the campaign's owner.
+            {_OL: "owner_key", _IN: "owner_key", _CS: "owner_key", _CR: "owner_key"},
             (Level("team", "team", "Team"), Level("owner", "owner", "Owner")),
             "Owner",
         ),
@@ -226,9 +243,17 @@ DEFAULT_REGISTRY = Registry(
             "channel",
             "dim_channel",
             "channel_key",
-            {_IN: "channel_key"},
+            {_IN: "channel_key", _CS: "channel_key", _CR: "channel_key"},
             (Level("channel", "channel", "Channel"),),
             "Channel",
+        ),
+        Dimension(
+            "campaign",
+            "dim_campaign",
+            "campaign_key",
+            {_CR: "campaign_key"},
+            (Level("status", "status", "Campaign status"), Level("campaign", "name", "Campaign")),
+            "Campaign",
         ),
     ),
     # Per fact two families: by customer (the smallest; every customer-attribute query), then by

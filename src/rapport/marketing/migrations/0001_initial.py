@@ -83,10 +83,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='campaignmember',
-            constraint=models.UniqueConstraint(condition=models.Q(('contact__isnull', True)), fields=('campaign', 'account'), name='campaign_member_account_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='campaignmember',
             constraint=models.CheckConstraint(condition=models.Q(('opened_at__isnull', True), ('opened_at__gte', models.F('sent_at')), _connector='OR'), name='campaign_member_opened_at_after_sent'),
         ),
         migrations.AddConstraint(

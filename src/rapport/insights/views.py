@@ -43,6 +43,12 @@ def _url(params: dict[str, list[str]], **change: list[str]) -> str:
     return "?" + urlencode([(k, v) for k, values in merged.items() for v in values])
 
 
+def _display(value: Any) -> Any:
+    """A cell as the page shows it: ratios and averages (floats) to four decimals; the exports and
+    the API keep full precision."""
+    return round(value, 4) if isinstance(value, float) else value
+
+
 FACT_LABELS = {
     "fact_order_line": _("Orders"),
     "fact_interaction": _("Interactions"),
@@ -112,7 +118,8 @@ def _result_context(
                 f"{name}.{child}" if d == f"{name}.{level}" else d for d in [f"{a}.{b}" for a, b in spec.dimensions]
             ]
             drill.append(_url(params, d=dims, f=[*params.get("f", []), f"{name}.{level}:{row[0]}"]))
-    ctx["rows"] = list(zip(result.rows, drill or [None] * len(result.rows), strict=True))
+    shown = [tuple(_display(v) for v in row) for row in result.rows]
+    ctx["rows"] = list(zip(shown, drill or [None] * len(result.rows), strict=True))
     if pivot_col and pivot_col in result.dimension_columns and len(result.dimension_columns) > 1:
         ctx["pivot"] = selectors.olap_pivot(result, columns=pivot_col)
     if result.rows and result.dimension_columns:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from rapport.core.errors import ValidationFailed
 from rapport.core.views import domain_view, htmx_partial
 from rapport.insights import selectors_churn, selectors_dash
+from rapport.insights.alerts import driver_label
 from rapport.insights.charts import svg_hbars, svg_heat, svg_lines
 from rapport.insights.warehouse import WarehouseMissing
 
@@ -155,7 +156,7 @@ def churn_page(request: HttpRequest) -> HttpResponse:
                 y_label=_("churn rate"),
                 desc=_("Mean predicted churn probability against the observed churn rate per decile.")))
         if d.get("drivers"):
-            out["drivers"] = _safe(svg_hbars([r["feature"] for r in d["drivers"]],
+            out["drivers"] = _safe(svg_hbars([driver_label(r["feature"]) for r in d["drivers"]],
                                              [r["raises"] + r["lowers"] for r in d["drivers"]],
                                              title=_("Churn drivers"),
                                              desc=_("How many customers have each feature among their three "

@@ -23,3 +23,9 @@ def percent(value: Any) -> str:
 def risk_reasons(drivers: Any) -> list[str]:
     """The drivers that raise the risk, in words (strongest first)."""
     return [driver_label(name) for name in reasons(list(drivers or []))]
+
+
+@register.filter(name="driver_label")
+def driver_label_filter(name: Any) -> str:
+    """A model feature's name in words ('complaints' → 'complaints in the last period')."""
+    return driver_label(str(name or ""))

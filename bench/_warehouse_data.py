@@ -13,7 +13,11 @@ Distributions, chosen to look like a B2B seller's books rather than a uniform gr
   2 % cancelled; one line each, quantities geometric, prices skewed, 100 products (a quarter of
   them services without a cost price);
 - interactions: the same kind of customer skew (another stream), channels weighted towards
-  e-mail, timestamps rising like the orders, spread over the day.
+  e-mail, timestamps rising like the orders, spread over the day;
+- service cases: customers skewed again, kinds weighted towards questions (one in five a
+  complaint), nine in ten resolved within a few days, half of those rated 1-5;
+- campaign sends: ten campaigns, each reaching a share of the customers; three in ten opened,
+  fewer clicked and responded, a few unsubscribed.
 
 Loading 10M rows through a table's indexes and deferred foreign-key triggers takes PostgreSQL far
 longer than building the indexes afterwards, so ``generate`` drops the secondary indexes of the
@@ -30,7 +34,12 @@ COUNTRIES = ["US", "DE", "GB", "FR", "NL", "CA", "JP", "AU", "ES", "IT", "SE", "
 CHANNELS = ["email", "email", "email", "phone", "phone", "meeting", "chat", "web", "sms"]
 DAYS = 1800  # orders and interactions span 2021-01-01 + 0..1799 days
 START = "2021-01-01"
-BIG_TABLES = ("parties_account", "parties_address", "commerce_order", "commerce_orderline", "activities_interaction")
+BIG_TABLES = (
+    "parties_account", "parties_address", "commerce_order", "commerce_orderline", "activities_interaction",
+    "service_case", "marketing_campaignmember",
+)  # fmt: skip
+CASE_KINDS = ["question", "question", "question", "problem", "problem", "complaint", "request"]
+CAMPAIGNS = 10
 
 
 def _u(k: int, g: str = "g") -> str:
@@ -77,10 +86,12 @@ def _insert(conn, table: str, given: dict[str, str], series: str, where: str = "
 
 
 def generate(
-    conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int], say: Callable[[str], None]
+    conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int], say: Callable[[str], None],
+    cases: int = 0, sends: int = 0,
 ) -> None:
     """Replace the operational tables' rows by ``customers`` accounts (one billing address each),
-    ``orders`` orders of one line each and ``interactions`` interactions."""
+    ``orders`` orders of one line each, ``interactions`` interactions, ``cases`` service cases and
+    ``sends`` campaign messages (members of ``CAMPAIGNS`` campaigns)."""
     owners = "ARRAY[" + ", ".join(map(str, owner_ids)) + "]"
     started = time.perf_counter()
 
@@ -89,7 +100,8 @@ def generate(
 
     conn.execute(
         "TRUNCATE activities_interaction, commerce_orderline, commerce_order, parties_address, "
-        "commerce_exchangerate, commerce_product, parties_account RESTART IDENTITY CASCADE"
+        "commerce_exchangerate, commerce_product, service_case, marketing_campaignmember, marketing_campaign, "
+        "parties_account RESTART IDENTITY CASCADE"
     )
     indexes = conn.execute(
         "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
@@ -155,14 +167,30 @@ def generate(
         step(f"{orders:,} orders and lines")
         _interactions(conn, 1, interactions, customers=customers, owners=owners, n_owners=len(owner_ids))
         step(f"{interactions:,} interactions")
+        _insert(conn, "service_case", _case_columns(customers, owners, len(owner_ids)),
+                f"generate_series(1, {cases}::bigint) g")
+        step(f"{cases:,} service cases")
+        _insert(
+            conn,
+            "marketing_campaign",
+            {"id": "g", "name": "'Campaign ' || g", "channel": "'email'", "status": "'completed'",
+             "starts_on": f"date '{START}' + g * {DAYS // (CAMPAIGNS + 1)}", "owner_id": f"({owners})[1]",
+             "description": "''", "created_at": "now() - interval '30 days'",
+             "updated_at": "now() - interval '30 days'"},
+            f"generate_series(1, {CAMPAIGNS}) g",
+        )  # fmt: skip
+        _insert(conn, "marketing_campaignmember", _member_columns(customers), f"generate_series(1, {sends}::bigint) g")
+        step(f"{sends:,} campaign sends")
     finally:
         conn.execute("SET session_replication_role = DEFAULT")
     conn.execute("SET maintenance_work_mem = '512MB'")
     for _table, _name, definition in indexes:
         conn.execute(definition)
     step(f"{len(indexes)} secondary indexes rebuilt")
-    for table in (*BIG_TABLES, "commerce_product"):
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    for table in (*BIG_TABLES, "commerce_product", "marketing_campaign"):
+        # coalesce: an empty table (no cases asked for) restarts at 1
+        top = f"coalesce((SELECT max(id) FROM {table}), 1)"
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {top})")
         conn.execute(f"VACUUM ANALYZE {table}")
     step("vacuum analyze")
 
@@ -261,16 +289,62 @@ def _interactions(
     )
 
 
-# One more day of business: new orders and interactions (0.3 % each), some orders cancelled
-# (1 in 2,000) and some interactions deleted (1 in 5,000).
+def _case_columns(customers: int, owners: str, n_owners: int, opened: str | None = None,
+                  stamp: str = "now() - interval '30 days'") -> dict[str, str]:
+    opened = opened or (f"timestamp '{START}' + floor({DAYS} * sqrt({_u(22)})) * interval '1 day' "
+                        f"+ floor(86400 * {_u(23)}) * interval '1 second'")
+    done = f"{_u(25)} < 0.9"
+    return {
+        "id": "g",
+        "account_id": _skewed_account(customers, 21),
+        "subject": "'Case ' || g",
+        "description": "''",
+        "channel": f"({_arr(CHANNELS)})[1 + floor({len(CHANNELS)} * {_u(24)})::int]",
+        "kind": f"({_arr(CASE_KINDS)})[1 + floor({len(CASE_KINDS)} * {_u(26)})::int]",
+        "priority": "'normal'",
+        "status": f"CASE WHEN {done} THEN 'resolved' ELSE 'open' END",
+        "opened_at": opened,
+        "resolved_at": f"CASE WHEN {done} THEN {opened} + floor(1 + 200 * power({_u(27)}, 2)) * interval '1 hour' END",
+        "resolution": "''",
+        "satisfaction": f"CASE WHEN {done} AND {_u(28)} < 0.5 THEN 1 + floor(5 * power({_u(29)}, 0.6))::int END",
+        "owner_id": f"({owners})[1 + g % {n_owners}]",
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def _member_columns(customers: int) -> dict[str, str]:
+    # Member g goes to campaign 1 + g % CAMPAIGNS; its account is spread over the customers.
+    day = f"((1 + g % {CAMPAIGNS}) * {DAYS // (CAMPAIGNS + 1)})::int"
+    sent = f"(date '{START}' + {day})::timestamp + interval '9 hours'"
+    return {
+        "id": "g",
+        "campaign_id": f"1 + g % {CAMPAIGNS}",
+        "account_id": f"1 + ((g / {CAMPAIGNS}) * 7919) % {customers}",
+        "sent_at": sent,
+        "opened_at": f"CASE WHEN {_u(31)} < 0.3 THEN {sent} + interval '5 hours' END",
+        "clicked_at": f"CASE WHEN {_u(31)} < 0.08 THEN {sent} + interval '6 hours' END",
+        "responded_at": f"CASE WHEN {_u(31)} < 0.02 THEN {sent} + interval '7 hours' END",
+        "unsubscribed_at": f"CASE WHEN {_u(32)} < 0.005 THEN {sent} + interval '8 hours' END",
+        "created_at": "now() - interval '30 days'",
+        "updated_at": "now() - interval '30 days'",
+    }
+
+
+# One more day of business: new orders, interactions and cases (0.3 % each), some orders cancelled
+# (1 in 2,000), some interactions deleted (1 in 5,000), some open cases resolved (1 in 50) and
+# some campaign messages opened late (1 in 2,000).
 CHANGED_ORDERS = "id % 2000 = 7"
+CHANGED_CASES = "id % 50 = 9 AND status = 'open'"
+OPENED_LATE = "id % 2000 = 13 AND opened_at IS NULL"
 
 
 def _deleted_interactions(column: str) -> str:
     return f"{column} % 5000 = 3"
 
 
-def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int]) -> dict[str, int]:
+def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int],
+                 cases: int = 0) -> dict[str, int]:
     owners = "ARRAY[" + ", ".join(map(str, owner_ids)) + "]"
     new_orders = max(1, orders * 3 // 1000)
     new_inter = max(1, interactions * 3 // 1000)
@@ -303,17 +377,42 @@ def one_more_day(conn, *, customers: int, orders: int, interactions: int, owner_
     deleted = conn.execute(
         f"DELETE FROM activities_interaction WHERE {_deleted_interactions('id')} AND id <= {interactions:d}"
     ).rowcount
+    new_cases = cases * 3 // 1000
+    if new_cases:
+        _insert(conn, "service_case",
+                _case_columns(customers, owners, len(owner_ids), opened=f"({day})::timestamp + interval '11 hours'",
+                              stamp="now()"),
+                f"generate_series({cases + 1}::bigint, {cases + new_cases}::bigint) g")  # fmt: skip
+    resolved = conn.execute(
+        f"UPDATE service_case SET status = 'resolved', resolved_at = ({day})::timestamp + interval '12 hours', "
+        f"satisfaction = 4, updated_at = now() WHERE {CHANGED_CASES} AND id <= {cases:d}"
+    ).rowcount
+    opened = conn.execute(
+        f"UPDATE marketing_campaignmember SET opened_at = ({day})::timestamp, updated_at = now() WHERE {OPENED_LATE}"
+    ).rowcount
     return {
         "new orders": new_orders,
         "new interactions": new_inter,
         "changed orders": changed,
         "deleted interactions": deleted,
+        "new cases": new_cases,
+        "resolved cases": resolved,
+        "late opens": opened,
     }
 
 
-def restore(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int]) -> None:
+def restore(conn, *, customers: int, orders: int, interactions: int, owner_ids: list[int], cases: int = 0,
+            sends: int = 0) -> None:
     """Undo ``one_more_day``: the data are then exactly as ``generate`` made them."""
     owners = "ARRAY[" + ", ".join(map(str, owner_ids)) + "]"
+    # The new and changed cases and members (written "today") go; the changed ones are made again
+    # from their row numbers.
+    conn.execute("DELETE FROM service_case WHERE updated_at > now() - interval '1 day'")
+    _insert(conn, "service_case", _case_columns(customers, owners, len(owner_ids)),
+            f"generate_series(1, {cases}::bigint) g", "NOT EXISTS (SELECT 1 FROM service_case c WHERE c.id = g)")
+    conn.execute("DELETE FROM marketing_campaignmember WHERE updated_at > now() - interval '1 day'")
+    _insert(conn, "marketing_campaignmember", _member_columns(customers), f"generate_series(1, {sends}::bigint) g",
+            "NOT EXISTS (SELECT 1 FROM marketing_campaignmember m WHERE m.id = g)")
     conn.execute("DELETE FROM commerce_orderline WHERE order_id > %s", [orders])
     conn.execute("DELETE FROM commerce_order WHERE id > %s", [orders])
     conn.execute("DELETE FROM activities_interaction WHERE id > %s", [interactions])

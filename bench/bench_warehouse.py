@@ -1,14 +1,17 @@
 """Warehouse build, incremental refresh and OLAP queries at scale, on PostgreSQL.
 
 Generates (set-based SQL, ``_warehouse_data.py``; not the ORM) N accounts with an address each,
-M orders with one line each and K interactions in a database of its own, ``rapport_bench_wh`` on
-``DATABASE_URL``'s server (dropped at the end unless ``--keep``; a kept database is restored as
-generated and reused by the next run of the same size), then measures
+M orders with one line each, K interactions, C service cases and S campaign sends in a database of
+its own, ``rapport_bench_wh`` on ``DATABASE_URL``'s server (dropped at the end unless ``--keep``;
+a kept database is restored as generated and reused by the next run of the same size), then
+measures
 
-- the full build (target ≤ 5 min at 1M / 10M / 10M), against a baseline of streaming the same
-  four big tables out of PostgreSQL with plain ``COPY ... TO STDOUT`` (the floor any extract pays);
-- an incremental refresh after one more day of orders and interactions (~0.3 %), some changed
-  orders and deleted interactions (target ≤ 30 s), against the full build;
+- the full build (target ≤ 5 min at 1M / 10M / 10M; by default also with 1M cases and 5M campaign
+  sends), against a baseline of streaming the same six big tables out of PostgreSQL with plain
+  ``COPY ... TO STDOUT`` (the floor any extract pays);
+- an incremental refresh after one more day of orders, interactions and cases (~0.3 %), some
+  changed orders, deleted interactions, resolved cases and late opens (target ≤ 30 s), against the
+  full build;
 - OLAP queries over the facts (p95 target ≤ 1 s), each against the nearest aggregate run
   directly in PostgreSQL over the operational tables; the table shows whether the facts or a
   rollup answered each.
@@ -32,7 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from _warehouse_data import generate, one_more_day, restore  # noqa: E402
 
-MARKER = "CREATE TABLE IF NOT EXISTS bench_wh_state (customers bigint, orders bigint, interactions bigint)"
+MARKER = ("CREATE TABLE IF NOT EXISTS bench_wh_state5 (customers bigint, orders bigint, interactions bigint, "
+          "cases bigint, sends bigint)")
+BIG = ("parties_account", "commerce_order", "commerce_orderline", "activities_interaction", "service_case",
+       "marketing_campaignmember")
 
 
 def main() -> None:
@@ -40,6 +46,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--interactions", type=int, default=10_000_000)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--campaign-sends", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument(
         "--keep", action="store_true", help="keep the database (restored as generated) for the next run to reuse"
@@ -81,30 +89,33 @@ def main() -> None:
         _time_queries(con, conn, args.runs)
         return
     conn.execute(MARKER)
-    sizes = (args.customers, args.orders, args.interactions)
-    if conn.execute("SELECT customers, orders, interactions FROM bench_wh_state").fetchone() == sizes:
+    sizes = (args.customers, args.orders, args.interactions, args.cases, args.campaign_sends)
+    if conn.execute("SELECT customers, orders, interactions, cases, sends FROM bench_wh_state5").fetchone() == sizes:
         print(f"reusing the data kept in {url}")
     else:
         t0 = time.perf_counter()
-        conn.execute("DELETE FROM bench_wh_state")
+        conn.execute("DELETE FROM bench_wh_state5")
         generate(
             conn,
             customers=args.customers,
             orders=args.orders,
             interactions=args.interactions,
+            cases=args.cases,
+            sends=args.campaign_sends,
             owner_ids=owner_ids,
             say=lambda msg: print("  generate", msg, flush=True),
         )
-        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
+        conn.execute("INSERT INTO bench_wh_state5 VALUES (%s, %s, %s, %s, %s)", sizes)
         print(
             f"generated {args.customers:,} accounts, {args.orders:,} orders/lines, "
-            f"{args.interactions:,} interactions in {time.perf_counter() - t0:.1f} s"
+            f"{args.interactions:,} interactions, {args.cases:,} cases, {args.campaign_sends:,} campaign sends "
+            f"in {time.perf_counter() - t0:.1f} s"
         )
 
-    # Baseline: stream the four big tables out with plain COPY (what every extract must pay).
+    # Baseline: stream the big tables out with plain COPY (what every extract must pay).
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as sink:
-        for table in ("parties_account", "commerce_order", "commerce_orderline", "activities_interaction"):
+        for table in BIG:
             with conn.cursor().copy(f"COPY {table} TO STDOUT WITH (FORMAT csv)") as copy:
                 for block in copy:
                     sink.write(block)
@@ -120,14 +131,15 @@ def main() -> None:
         ["figure", "seconds", "ratio"],
         [
             ["full build", full.seconds, 1.0],
-            ["baseline: raw COPY of the 4 big tables", copy_s, copy_s / full.seconds],
+            [f"baseline: raw COPY of the {len(BIG)} big tables", copy_s, copy_s / full.seconds],
         ],
     )
     print("facts:", {k: f"{v:,}" for k, v in full.facts.items()}, f"file {path.stat().st_size / 1e6:,.0f} MB")
 
-    conn.execute("DELETE FROM bench_wh_state")  # the data are no longer as generated until restored
+    conn.execute("DELETE FROM bench_wh_state5")  # the data are no longer as generated until restored
     delta = one_more_day(
-        conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids
+        conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids,
+        cases=args.cases,
     )
     t_start = time.perf_counter()
     inc = warehouse_build(path=path, incremental=True, progress=say)
@@ -144,8 +156,9 @@ def main() -> None:
         print(f"kept the warehouse file at {args.keep_warehouse} (--queries-only times the queries on it)")
     shutil.rmtree(work)
     if args.keep:
-        restore(conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids)
-        conn.execute("INSERT INTO bench_wh_state VALUES (%s, %s, %s)", sizes)
+        restore(conn, customers=args.customers, orders=args.orders, interactions=args.interactions, owner_ids=owner_ids,
+                cases=args.cases, sends=args.campaign_sends)
+        conn.execute("INSERT INTO bench_wh_state5 VALUES (%s, %s, %s, %s, %s)", sizes)
         conn.close()
         print(f"kept {url} (restored as generated)")
     else:
@@ -213,6 +226,18 @@ def _time_queries(con, conn, runs: int) -> None:
         "interactions by channel × year": (
             {"measures": ["interactions"], "dimensions": ["channel.channel", "date.year"]},
             "SELECT channel, extract(year FROM occurred_at), count(*) FROM activities_interaction GROUP BY 1, 2",
+        ),
+        "complaints and satisfaction by region × year": (
+            {"measures": ["cases", "complaints", "avg_satisfaction"], "dimensions": ["region.region", "date.year"]},
+            "SELECT ad.country, extract(year FROM c.opened_at), count(*), "
+            "count(*) FILTER (WHERE c.kind = 'complaint'), avg(c.satisfaction) FROM service_case c "
+            "JOIN parties_address ad ON ad.account_id = c.account_id GROUP BY 1, 2",
+        ),
+        "open and response rate by campaign": (
+            {"measures": ["campaign_sends", "campaign_open_rate", "campaign_response_rate"],
+             "dimensions": ["campaign.campaign"]},
+            "SELECT campaign_id, count(*), avg((opened_at IS NOT NULL)::int), avg((responded_at IS NOT NULL)::int) "
+            "FROM marketing_campaignmember GROUP BY 1",
         ),
     }
     rows = []

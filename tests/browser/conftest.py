@@ -49,4 +49,6 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    # Generous: the live server's first page (templates compiled, caches cold) can take several
+    # seconds while the other test worker keeps both cores busy.
+    page.wait_for_url(f"{base_url}/", timeout=60_000)

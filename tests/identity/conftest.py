@@ -67,3 +67,10 @@ def without(data: dict[str, Any], contact_id: int, *names: str) -> dict[str, Any
             {k: v for k, v in row.items() if not (row["id"] == contact_id and k in names)} for row in data[key]
         ]
     return copy
+
+
+def unstamped(data: dict[str, Any]) -> dict[str, Any]:
+    """``world``-like data without ``updated_at``: a merge and its undo stamp every row they re-point
+    (so that readers of changed rows see both moves); everything else about those rows must come
+    back exactly. (The restored duplicate's own stamp is checked separately: it returns as it was.)"""
+    return {key: [{k: v for k, v in row.items() if k != "updated_at"} for row in rows] for key, rows in data.items()}

@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 
 from rapport.activities.models import Attachment, Interaction, Note, Task
+from rapport.activities.services import note_add
 from rapport.core.audit import audit_history
 from rapport.core.choices import Role
 from rapport.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -15,7 +16,7 @@ from rapport.parties.merge import MergeAlreadyUndone, contact_merge, contact_mer
 from rapport.parties.models import AccountMembership, Contact, ContactMerge
 from rapport.parties.services import account_create, contact_update
 
-from .conftest import without, world
+from .conftest import unstamped, without, world
 
 
 def _pair(rep, make_contact):
@@ -273,12 +274,29 @@ def test_undo_restores_both_contacts_and_every_related_row_exactly(rep, make_con
     restored = contact_merge_undo(actor=rep, merge=merge)
     # then everything is as before, but the survivor's version moved on (twice)
     after = world(survivor.pk, duplicate.pk)
-    assert without(after, survivor.pk, "version", "updated_at") == without(before, survivor.pk, "version", "updated_at")
+    assert unstamped(without(after, survivor.pk, "version")) == unstamped(without(before, survivor.pk, "version"))
+    assert [c for c in after["contacts"] if c["id"] == duplicate.pk] == [
+        c for c in before["contacts"] if c["id"] == duplicate.pk]  # the duplicate returns whole, stamp and all
     assert Contact.objects.get(pk=survivor.pk).version == version + 2
     assert restored.pk == duplicate.pk and restored.version == duplicate.version
     merge.refresh_from_db()
     assert merge.undo_report == {"kept": {}, "lost": [], "stayed": {}}
     assert audit_history(survivor)[0].action == "restore"
+
+
+def test_a_merge_and_its_undo_stamp_the_rows_they_re_point(rep, make_contact):
+    # given a note on the duplicate
+    survivor, duplicate, _acme, _globex = _pair(rep, make_contact)
+    note = note_add(actor=rep, body="Called", contact=duplicate)
+    stamped = Note.objects.get(pk=note.pk).updated_at
+    # when merged, then undone
+    merge = contact_merge(actor=rep, survivor=survivor, duplicate=duplicate)
+    moved = Note.objects.get(pk=note.pk)
+    contact_merge_undo(actor=rep, merge=merge)
+    back = Note.objects.get(pk=note.pk)
+    # then each move changed the row's updated_at (the warehouse's refresh reads rows changed since)
+    assert moved.contact_id == survivor.pk and moved.updated_at > stamped
+    assert back.contact_id == duplicate.pk and back.updated_at > moved.updated_at
 
 
 def test_undo_keeps_unrelated_later_edits_of_the_survivor(rep, make_contact):

@@ -141,7 +141,10 @@ EXTRACTS: tuple[Extract, ...] = (
     *(
         Extract(f"stg_{name}_id_blocks", (("block", "BIGINT"), ("n", "BIGINT"), ("total", "HUGEINT")), None,
                 large=True, id_blocks_of=model)
-        for name, model in (("order", Order), ("interaction", Interaction))
+        # Accounts: a merge deletes the duplicate (its dimension row goes). Campaign members: a
+        # contact merge drops the duplicate's member of a campaign both were sent.
+        for name, model in (("order", Order), ("interaction", Interaction), ("account", Account),
+                            ("campaign_member", CampaignMember))
     ),
     Extract(
         "stg_account",
@@ -343,7 +346,8 @@ EXTRACTS: tuple[Extract, ...] = (
             )
         ),
     ),
-    # Cases and campaign members are never deleted either (see their models): upserted like invoices.
+    # Cases are never deleted (see the model): upserted like invoices. Campaign members neither,
+    # but for a contact merge's dropped duplicates (found by their id blocks, like interactions).
     Extract(
         "stg_case",
         (
@@ -406,12 +410,9 @@ EXTRACTS: tuple[Extract, ...] = (
         large=True,
     ),
     # The ids of the changed id blocks, to find deletions (see docs/warehouse.md "Incremental refresh").
-    Extract(
-        "stg_interaction_ids",
-        (("id", "BIGINT"),),
-        None,
-        incremental_only=True,
-        ids_of=Interaction,
+    *(
+        Extract(f"stg_{name}_ids", (("id", "BIGINT"),), None, incremental_only=True, ids_of=model)
+        for name, model in (("interaction", Interaction), ("account", Account), ("campaign_member", CampaignMember))
     ),
 )
 

@@ -53,7 +53,7 @@ from rapport.insights.regions import region_rows
 #    subscriptions.
 # 4: rollups by customer and region; source_id_blocks for finding deletions.
 # 5: service cases (fact_case), campaign responses (fact_campaign_response, dim_campaign); the
-#    cancellation date and reason of subscriptions.
+#    cancellation date and reason of subscriptions; id blocks of accounts and campaign members.
 SCHEMA_VERSION = 5
 
 DDL = """
@@ -138,9 +138,12 @@ CREATE OR REPLACE TABLE dim_campaign AS
   SELECT id AS campaign_key, name, channel, status, starts_on, coalesce(owner_id, 0) AS owner_key FROM stg_campaign
   UNION ALL SELECT 0, '(no campaign)', '', '', NULL, 0;
 
--- Customers: upsert the changed accounts (all of them on a full build).
+-- Customers: upsert the changed accounts (all of them on a full build); drop those gone (merged
+-- into another: their facts were re-pointed, so they are staged again below under the survivor).
 -- incremental only
 DELETE FROM dim_customer WHERE customer_key IN (SELECT id FROM stg_account);
+-- incremental only
+DELETE FROM dim_customer WHERE customer_key IN ({_gone_facts("account", "dim_customer", "customer_key")});
 INSERT INTO dim_customer
   SELECT a.id, a.name, coalesce(nullif(a.tier, ''), 'none'), coalesce(nullif(a.industry, ''), 'unknown'),
          coalesce(nullif(a.size, ''), 'unknown'), {SEGMENT_SQL}, coalesce(ad.country, ''),
@@ -228,8 +231,8 @@ INSERT INTO fact_subscription
          cancelled_on, coalesce(cancellation_reason, '')
   FROM stg_subscription;
 
--- Cases and campaign members: upsert the changed ones (neither is ever deleted). The customer's
--- country is their region, as for interactions.
+-- Cases and campaign members: upsert the changed ones (cases are never deleted; members only by a
+-- contact merge, found like deleted interactions). The customer's country is their region.
 -- incremental only
 DELETE FROM fact_case WHERE case_id IN (SELECT id FROM stg_case);
 INSERT INTO fact_case
@@ -240,7 +243,9 @@ INSERT INTO fact_case
   FROM stg_case k LEFT JOIN dim_customer c ON c.customer_key = k.account_id
   ORDER BY date_key;
 -- incremental only
-DELETE FROM fact_campaign_response WHERE member_id IN (SELECT id FROM stg_campaign_member);
+DELETE FROM fact_campaign_response WHERE member_id IN (
+  SELECT id FROM stg_campaign_member
+  UNION ALL {_gone_facts("campaign_member", "fact_campaign_response", "member_id")});
 INSERT INTO fact_campaign_response
   SELECT m.id, m.campaign_id, CAST(strftime(m.sent_at, '%Y%m%d') AS INTEGER) AS date_key, m.sent_at,
          m.account_id, m.contact_id, coalesce(c.country, ''), coalesce(g.owner_id, 0), coalesce(g.channel, ''),

@@ -324,6 +324,13 @@ def _cascades(model: type[Model], pks: list[Any]) -> bool:
     return collected > len(rows) or any(qs.exists() for qs in collector.fast_deletes) or bool(collector.field_updates)
 
 
+def _touched(model: type[Model]) -> dict[str, Any]:
+    """``updated_at = now`` for a model that has it: a re-pointed row has changed, and whatever
+    reads rows changed since a time (the warehouse's incremental refresh) must see it."""
+    names = {f.name for f in model._meta.concrete_fields}
+    return {"updated_at": timezone.now()} if "updated_at" in names else {}
+
+
 def _repoint(spec: MergeSpec, *, old_pk: int, new_pk: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Move every row pointing at ``old_pk`` to ``new_pk``; returns (repointed, dropped)."""
     repointed: list[dict[str, Any]] = []
@@ -361,7 +368,7 @@ def _repoint(spec: MergeSpec, *, old_pk: int, new_pk: int) -> tuple[list[dict[st
             manager.filter(pk__in=conflict_list).delete()
         moving = [pk for pk in pks if pk not in conflicts]
         for chunk in _chunks(moving):
-            manager.filter(pk__in=chunk).update(**{field.attname: new_pk})
+            manager.filter(pk__in=chunk).update(**{field.attname: new_pk}, **_touched(model))
         if moving:
             repointed.append({"model": model._meta.label_lower, "field": field.name, "pks": _jsonable(moving)})
     return repointed, dropped
@@ -376,7 +383,7 @@ def _repoint_back(*, merge_rows: list[dict[str, Any]], old_pk: int, new_pk: int)
         moved = 0
         for chunk in _chunks(list(entry["pks"])):
             moved += model._base_manager.filter(pk__in=chunk, **{field.attname: new_pk}).update(
-                **{field.attname: old_pk}
+                **{field.attname: old_pk}, **_touched(model)
             )
         if moved != len(entry["pks"]):
             stayed[entry["model"]] = stayed.get(entry["model"], 0) + len(entry["pks"]) - moved

@@ -4,11 +4,7 @@ the answer is never a server error."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from tests.fuzzing import api_schema_of, fuzz_operations, operations_of
 
 from rapport.commerce.services import invoice_create
 from rapport.core.choices import TokenScope
@@ -22,15 +18,8 @@ PATHS = (
 
 @pytest.fixture
 def api_schema(db):
-    from rapport.config.wsgi import application
-
-    # As in tests/api/test_fuzz.py: keep the test transaction open across WSGI requests.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
-    yield schema.include(path_regex=PATHS)
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with api_schema_of(PATHS) as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -43,14 +32,6 @@ def token(make_order, manager, rep) -> str:
 
 
 def test_no_server_errors(api_schema, token: str) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = operations_of(api_schema)
     assert len(operations) >= 25
-    headers = {"Authorization": f"Bearer {token}"}
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def check(case) -> None:
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
-
-        check()
+    fuzz_operations(operations, token=token, max_examples=15)

@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from tests.fuzzing import api_schema_of, fuzz_operations, operations_of
 
 from rapport.core.choices import Role, TokenScope
 from rapport.core.tokens import api_token_create
@@ -221,14 +217,8 @@ def test_a_hierarchy_loop_is_a_422_problem(setup, client_of):
 
 @pytest.fixture
 def api_schema(db):
-    from rapport.config.wsgi import application
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
-    yield schema.include(path_regex=r"^/api/v1/(account-duplicates|account-merges|accounts/\{account_id\}/merge)")
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with api_schema_of(r"^/api/v1/(account-duplicates|account-merges|accounts/\{account_id\}/merge)") as schema:
+        yield schema
 
 
 def test_no_server_errors(api_schema, rep) -> None:
@@ -239,14 +229,7 @@ def test_no_server_errors(api_schema, rep) -> None:
                            source=DuplicateSource.BATCH, kind="account")
     account_merge(actor=rep, survivor=accounts[4], duplicate=accounts[5])
     _token, plain = api_token_create(actor=rep, name="fuzz", scope=TokenScope.READ_WRITE)
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = operations_of(api_schema)
     assert len(operations) == 7
-    for operation in operations:
-        # when: generated requests (valid and invalid) are sent
-        @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def check(case) -> None:
-            # then: none of them is answered with a 5xx
-            case.call_and_validate(headers={"Authorization": f"Bearer {plain}"}, checks=[not_a_server_error])
-
-        check()
+    # when: generated requests (valid and invalid) are sent, then none is answered with a 5xx
+    fuzz_operations(operations, token=plain, max_examples=15)

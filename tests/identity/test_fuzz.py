@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from tests.fuzzing import api_schema_of, fuzz_operations, operations_of
 
 from rapport.core.choices import TokenScope
 from rapport.core.tokens import api_token_create
@@ -19,14 +15,8 @@ from rapport.parties.services import contact_create
 
 @pytest.fixture
 def api_schema(db):
-    from rapport.config.wsgi import application
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
-    yield schema.include(path_regex=r"^/api/v1/(duplicates|merges|contacts/\{contact_id\}/merge)")
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with api_schema_of(r"^/api/v1/(duplicates|merges|contacts/\{contact_id\}/merge)") as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -43,15 +33,6 @@ def token(rep) -> str:
 
 def test_no_server_errors(api_schema, token: str) -> None:
     # given: every identity operation
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = operations_of(api_schema)
     assert len(operations) == 7
-    headers = {"Authorization": f"Bearer {token}"}
-    for operation in operations:
-        # when: generated requests (valid and invalid) are sent
-        @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def check(case) -> None:
-            # then: none of them is answered with a 5xx
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
-
-        check()
+    fuzz_operations(operations, token=token, max_examples=25)

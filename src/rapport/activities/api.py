@@ -35,10 +35,10 @@ from rapport.activities.schemas import (
     TaskPatchIn,
     TimelineOut,
 )
-from rapport.core.api_support import expected_version
+from rapport.core.api_support import expected_version, patch_data
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
-from rapport.core.pagination import keyset_page
+from rapport.core.pagination import keyset_page, page_out
 from rapport.core.schemas import Id, Limit
 from rapport.parties import selectors as party_selectors
 from rapport.parties.api import account_out, contact_list_item, contact_out
@@ -233,14 +233,7 @@ def _party_page(
     for field, party in parties.items():
         if party is not None:
             qs = qs.filter(**{field: party})
-    page = keyset_page(narrow(qs), ordering=[f"-{time_field}"], cursor=cursor, limit=limit)
-    return {"items": [to_out(row) for row in page.items], "next": page.next_cursor}
-
-
-def _patch_data(payload: Any) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
+    return page_out(narrow(qs), [f"-{time_field}"], cursor, limit, to_out)
 
 
 @router.get("/interactions", response=InteractionPage)
@@ -290,7 +283,7 @@ def interactions_update(request: HttpRequest, interaction_id: Id, payload: Inter
     interaction = selectors.timeline_item_get(actor=request.user, model=Interaction, pk=interaction_id)
     version = expected_version(request, interaction, payload.version)
     interaction = services.interaction_update(
-        actor=request.user, interaction=interaction, data=_patch_data(payload), expected_version=version
+        actor=request.user, interaction=interaction, data=patch_data(payload), expected_version=version
     )
     return interaction_out(interaction)
 
@@ -387,7 +380,7 @@ def tasks_update(request: HttpRequest, task_id: Id, payload: TaskPatchIn) -> dic
     task = selectors.timeline_item_get(actor=request.user, model=Task, pk=task_id)
     version = expected_version(request, task, payload.version)
     return task_out(
-        services.task_update(actor=request.user, task=task, data=_patch_data(payload), expected_version=version)
+        services.task_update(actor=request.user, task=task, data=patch_data(payload), expected_version=version)
     )
 
 

@@ -5,11 +5,9 @@ may see), writes through the services; errors are problem+json (``core.api_suppo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -64,19 +62,14 @@ from rapport.commerce.schemas import (
     TaxRatePage,
     VersionIn,
 )
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version, patch_data
 from rapport.core.errors import ValidationFailed
-from rapport.core.pagination import keyset_page
+from rapport.core.pagination import page_out
 from rapport.core.schemas import Id, Limit
 from rapport.parties import selectors as party_selectors
 
 router = Router(tags=["commerce"])
 _Cursor = Query(None, max_length=1000)
-
-
-def _page(qs: QuerySet[Any], ordering: list[str], cursor: str | None, limit: int, out: Callable[[Any], Any]) -> dict:
-    page = keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
-    return {"items": [out(row) for row in page.items], "next": page.next_cursor}
 
 
 def _money(value: Decimal, currency: str) -> Decimal:
@@ -87,16 +80,6 @@ def _money(value: Decimal, currency: str) -> Decimal:
 
 def _fixed(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
-
-
-def _etag(response: HttpResponse, obj: Any) -> None:
-    response["ETag"] = etag_for(obj)
-
-
-def _patch(payload: Any) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
 
 
 def _products_by_id(actor: Any, ids: list[int], field: str) -> dict[int, Product]:
@@ -135,7 +118,7 @@ def products_list(
 ) -> dict[str, Any]:
     """Products by name; `q` matches name or SKU."""
     qs = selectors.product_list(actor=request.user, q=q, kind=kind, active=active)
-    return _page(qs, ["name"], cursor, limit, product_out)
+    return page_out(qs, ["name"], cursor, limit, product_out)
 
 
 @router.post("/products", response={201: ProductOut})
@@ -151,7 +134,7 @@ def products_create(request: HttpRequest, payload: ProductIn) -> Status:
 @router.get("/products/{product_id}", response=ProductOut)
 def products_get(request: HttpRequest, product_id: Id, response: HttpResponse) -> dict[str, Any]:
     product = selectors.product_get(actor=request.user, product_id=product_id)
-    _etag(response, product)
+    etag_set(response, product)
     return product_out(product)
 
 
@@ -160,14 +143,14 @@ def products_update(request: HttpRequest, product_id: Id, payload: ProductPatchI
     product = selectors.product_get(actor=request.user, product_id=product_id)
     version = expected_version(request, product, payload.version)
     product = services_catalogue.product_update(
-        actor=request.user, product=product, data=_patch(payload), expected_version=version
+        actor=request.user, product=product, data=patch_data(payload), expected_version=version
     )
     return product_out(product)
 
 
 @router.get("/tax-rates", response=TaxRatePage)
 def tax_rates_list(request: HttpRequest, cursor: str | None = _Cursor, limit: Limit = 100) -> dict[str, Any]:
-    return _page(selectors.tax_rate_list(actor=request.user), ["category", "country"], cursor, limit, tax_rate_out)
+    return page_out(selectors.tax_rate_list(actor=request.user), ["category", "country"], cursor, limit, tax_rate_out)
 
 
 def tax_rate_out(rate: Any) -> dict[str, Any]:
@@ -210,7 +193,7 @@ def price_books_list(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     qs = selectors.price_book_list(actor=request.user, currency=currency, active=active)
-    return _page(qs, ["name"], cursor, limit, price_book_out)
+    return page_out(qs, ["name"], cursor, limit, price_book_out)
 
 
 @router.post("/price-books", response={201: PriceBookDetailOut})
@@ -222,7 +205,7 @@ def price_books_create(request: HttpRequest, payload: PriceBookIn) -> Status:
 @router.get("/price-books/{price_book_id}", response=PriceBookDetailOut)
 def price_books_get(request: HttpRequest, price_book_id: Id, response: HttpResponse) -> dict[str, Any]:
     book = selectors.price_book_get(actor=request.user, price_book_id=price_book_id)
-    _etag(response, book)
+    etag_set(response, book)
     return price_book_out(book, entries=True)
 
 
@@ -231,7 +214,7 @@ def price_books_update(request: HttpRequest, price_book_id: Id, payload: PriceBo
     book = selectors.price_book_get(actor=request.user, price_book_id=price_book_id)
     version = expected_version(request, book, payload.version)
     book = services_catalogue.price_book_update(
-        actor=request.user, price_book=book, data=_patch(payload), expected_version=version
+        actor=request.user, price_book=book, data=patch_data(payload), expected_version=version
     )
     return price_book_out(book, entries=True)
 
@@ -288,7 +271,7 @@ def exchange_rates_list(
 ) -> dict[str, Any]:
     """Rates to the company currency, newest first."""
     qs = selectors.exchange_rate_list(actor=request.user, currency=currency)
-    return _page(qs, ["-date"], cursor, limit, rate_out)
+    return page_out(qs, ["-date"], cursor, limit, rate_out)
 
 
 def rate_out(rate: Any) -> dict[str, Any]:
@@ -390,7 +373,7 @@ def orders_list(
         account_id=account_id, owner_id=owner_id, status=status, fulfilment_status=fulfilment_status, q=q
     )
     qs = selectors.order_list(actor=request.user, filters=filters)
-    return _page(qs, ["-order_date"], cursor, limit, order_list_item)
+    return page_out(qs, ["-order_date"], cursor, limit, order_list_item)
 
 
 @router.post("/orders", response={201: OrderOut})
@@ -413,14 +396,14 @@ def orders_create(request: HttpRequest, payload: OrderIn, response: HttpResponse
         lines=lines,
         **payload.dict(exclude={"account_id", "contact_id", "price_book_id", "lines"}),
     )
-    _etag(response, order)
+    etag_set(response, order)
     return Status(201, order_out(order))
 
 
 @router.get("/orders/{order_id}", response=OrderOut)
 def orders_get(request: HttpRequest, order_id: Id, response: HttpResponse) -> dict[str, Any]:
     order = selectors.order_get(actor=request.user, order_id=order_id)
-    _etag(response, order)
+    etag_set(response, order)
     return order_out(order)
 
 
@@ -429,12 +412,12 @@ def orders_update(request: HttpRequest, order_id: Id, payload: OrderPatchIn, res
     """Change the contact, notes or payment terms of an order (its lines are fixed)."""
     order = selectors.order_get(actor=request.user, order_id=order_id)
     version = expected_version(request, order, payload.version)
-    data = _patch(payload)
+    data = patch_data(payload)
     if "contact_id" in data:
         contact_id = data.pop("contact_id")
         data["contact"] = party_selectors.contact_get(actor=request.user, contact_id=contact_id) if contact_id else None
     order = services.order_update(actor=request.user, order=order, data=data, expected_version=version)
-    _etag(response, order)
+    etag_set(response, order)
     return order_out(order)
 
 
@@ -460,7 +443,8 @@ def order_shipments_list(
     request: HttpRequest, order_id: Id, cursor: str | None = _Cursor, limit: Limit = 50
 ) -> dict[str, Any]:
     order = selectors.order_get(actor=request.user, order_id=order_id)
-    return _page(selectors.shipment_list(actor=request.user, order=order), ["shipped_at"], cursor, limit, shipment_out)
+    shipments = selectors.shipment_list(actor=request.user, order=order)
+    return page_out(shipments, ["shipped_at"], cursor, limit, shipment_out)
 
 
 @router.post("/orders/{order_id}/shipments", response={201: ShipmentOut})
@@ -525,7 +509,7 @@ def invoices_list(
         order_id=order_id, account_id=account_id, payment_status=payment_status, overdue=overdue
     )
     qs = selectors.invoice_list(actor=request.user, filters=filters).select_related("order")
-    return _page(qs, ["-issue_date"], cursor, limit, invoice_list_item)
+    return page_out(qs, ["-issue_date"], cursor, limit, invoice_list_item)
 
 
 @router.post("/orders/{order_id}/invoices", response={201: InvoiceOut})
@@ -541,7 +525,7 @@ def order_invoices_create(request: HttpRequest, order_id: Id, payload: InvoiceIn
 @router.get("/invoices/{invoice_id}", response=InvoiceOut)
 def invoices_get(request: HttpRequest, invoice_id: Id, response: HttpResponse) -> dict[str, Any]:
     invoice = selectors.invoice_get(actor=request.user, invoice_id=invoice_id)
-    _etag(response, invoice)
+    etag_set(response, invoice)
     return invoice_out(invoice)
 
 
@@ -550,7 +534,8 @@ def invoice_payments_list(
     request: HttpRequest, invoice_id: Id, cursor: str | None = _Cursor, limit: Limit = 50
 ) -> dict[str, Any]:
     invoice = selectors.invoice_get(actor=request.user, invoice_id=invoice_id)
-    return _page(selectors.payment_list(actor=request.user, invoice=invoice), ["paid_on"], cursor, limit, payment_out)
+    payments = selectors.payment_list(actor=request.user, invoice=invoice)
+    return page_out(payments, ["paid_on"], cursor, limit, payment_out)
 
 
 @router.post("/invoices/{invoice_id}/payments", response={201: PaymentOut})
@@ -589,7 +574,7 @@ def subscriptions_list(
     limit: Limit = 50,
 ) -> dict[str, Any]:
     qs = selectors.subscription_list(actor=request.user, account_id=account_id, status=status)
-    return _page(qs, ["-start_date"], cursor, limit, subscription_out)
+    return page_out(qs, ["-start_date"], cursor, limit, subscription_out)
 
 
 @router.post("/subscriptions", response={201: SubscriptionOut})
@@ -611,7 +596,7 @@ def subscriptions_create(request: HttpRequest, payload: SubscriptionIn) -> Statu
 @router.get("/subscriptions/{subscription_id}", response=SubscriptionOut)
 def subscriptions_get(request: HttpRequest, subscription_id: Id, response: HttpResponse) -> dict[str, Any]:
     subscription = selectors.subscription_get(actor=request.user, subscription_id=subscription_id)
-    _etag(response, subscription)
+    etag_set(response, subscription)
     return subscription_out(subscription)
 
 
@@ -620,7 +605,7 @@ def subscriptions_update(request: HttpRequest, subscription_id: Id, payload: Sub
     subscription = selectors.subscription_get(actor=request.user, subscription_id=subscription_id)
     version = expected_version(request, subscription, payload.version)
     subscription = services.subscription_update(
-        actor=request.user, subscription=subscription, data=_patch(payload), expected_version=version
+        actor=request.user, subscription=subscription, data=patch_data(payload), expected_version=version
     )
     return subscription_out(subscription)
 

@@ -124,6 +124,19 @@ def etag_for(obj: Any) -> str:
     return f'"{obj.pk}-{obj.version}"'
 
 
+def etag_set(response: HttpResponse, obj: Any) -> None:
+    """Send ``obj``'s ETag (its id and version), which a later write may name in ``If-Match``."""
+    response["ETag"] = etag_for(obj)
+
+
+def patch_data(payload: Schema) -> dict[str, Any]:
+    """The fields a PATCH body set (left-out fields stay as they are), without its ``version``:
+    that goes to ``expected_version``, not to the row."""
+    data = payload.dict(exclude_unset=True)
+    data.pop("version", None)
+    return data
+
+
 def expected_version(request: HttpRequest, obj: Any, body_version: int | None) -> int:
     """The version a write expects: ``If-Match`` wins over a ``version`` in the body.
 

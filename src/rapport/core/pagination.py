@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import decimal
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -97,6 +98,14 @@ def keyset_page(queryset: QuerySet[M], *, ordering: list[str], cursor: str | Non
         last = rows[-1]
         next_cursor = cursor_encode([_attr(last, spec.lstrip("-")) for spec in fields])
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def page_out(
+    queryset: QuerySet[M], ordering: list[str], cursor: str | None, limit: int, out: Callable[[M], Any]
+) -> dict[str, Any]:
+    """The API's page body: ``{"items": [out(row), ...], "next": cursor or None}``."""
+    page = keyset_page(queryset, ordering=ordering, cursor=cursor, limit=limit)
+    return {"items": [out(row) for row in page.items], "next": page.next_cursor}
 
 
 def _attr(obj: Any, path: str) -> Any:

@@ -34,12 +34,7 @@ from rapport.demo.contacts import (
 from rapport.demo.leads import leads_generate, leads_reset
 from rapport.demo.opportunities import opportunities_generate, opportunities_reset
 from rapport.demo.people import build_pools
-from rapport.demo.service_marketing import (
-    campaigns_generate,
-    cases_generate,
-    service_marketing_reset,
-    subscriptions_cancel_some,
-)
+from rapport.demo.service_marketing import service_marketing_generate, service_marketing_reset
 from rapport.demo.timeline import (
     INTERACTION_TABLE,
     NOTE_TABLE,
@@ -215,10 +210,7 @@ def demo_generate(options: DemoOptions, progress: Progress | None = None) -> Dem
         leads = leads_generate(seed=options.seed, count=options.leads) if options.leads else 0
         deals = (opportunities_generate(seed=options.seed, today=_day(options.today), count=options.opportunities)
                  if options.opportunities else 0)
-        # After the orders: who stopped buying shapes the cases, the campaign responses and the exit surveys.
-        cases = cases_generate(seed=options.seed, today=_day(options.today))
-        messages = campaigns_generate(seed=options.seed, today=_day(options.today))
-        subscriptions_cancel_some(seed=options.seed, today=_day(options.today))
+        cases, messages = service_marketing_generate(seed=options.seed, today=_day(options.today))
         analyze(list(dict.fromkeys([*(t.model for t in ALL_TABLES), Tag])))
     return DemoSummary(
         accounts=options.accounts,

@@ -53,13 +53,23 @@ def _lapsed(today: dt.date) -> dict[int, bool]:
     return {a: last < cut for a, last in AccountPurchaseStats.objects.values_list("account_id", "last_order_date")}
 
 
-def cases_generate(*, seed: int, today: dt.date) -> int:
-    """Cases for every buying account: more of them, more complaints and lower satisfaction for
-    the lapsed. Returns how many."""
-    rng = random.Random(seed + 101)
-    agent = User.objects.get(username="agent")
+def service_marketing_generate(*, seed: int, today: dt.date) -> tuple[int, int]:
+    """Cases, campaigns and cancellations, after the orders (who stopped buying shapes all three).
+    Returns (cases, campaign messages sent)."""
     lapsed = _lapsed(today)
     contacts = _primary_contacts(lapsed)
+    cases = cases_generate(seed=seed, today=today, lapsed=lapsed, contacts=contacts)
+    messages = campaigns_generate(seed=seed, today=today, lapsed=lapsed, contacts=contacts)
+    subscriptions_cancel_some(seed=seed, today=today)
+    return cases, messages
+
+
+def cases_generate(*, seed: int, today: dt.date, lapsed: dict[int, bool], contacts: dict[int, int]) -> int:
+    """Cases for every buying account (``lapsed``: account → stopped buying; ``contacts``: account →
+    the contact who raises them): more of them, more complaints and lower satisfaction for the
+    lapsed. Returns how many."""
+    rng = random.Random(seed + 101)
+    agent = User.objects.get(username="agent")
     rows = []
     for account_id, gone in sorted(lapsed.items()):
         for _ in range(rng.choice([0, 1, 1, 2, 3, 4] if gone else [0, 0, 1, 1, 2])):
@@ -93,13 +103,11 @@ def _primary_contacts(accounts: dict[int, bool]) -> dict[int, int]:
     return out
 
 
-def campaigns_generate(*, seed: int, today: dt.date) -> int:
-    """Six campaigns of the past year, each sent to most buying accounts; the lapsed open less.
-    Returns the number of messages sent."""
+def campaigns_generate(*, seed: int, today: dt.date, lapsed: dict[int, bool], contacts: dict[int, int]) -> int:
+    """Six campaigns of the past year, each sent to most buying accounts (as in ``cases_generate``);
+    the lapsed open less. Returns the number of messages sent."""
     rng = random.Random(seed + 202)
     marketer = User.objects.get(username="marketer")
-    lapsed = _lapsed(today)
-    contacts = _primary_contacts(lapsed)
     sent = 0
     for name, channel, days_ago in _CAMPAIGNS:
         starts = today - dt.timedelta(days=days_ago)

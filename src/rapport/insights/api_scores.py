@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from rapport.core import permissions
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version
 from rapport.core.errors import NotFound
 from rapport.core.pagination import keyset_page
 from rapport.core.schemas import Id, Limit
@@ -97,7 +97,7 @@ def alerts_save_rate(request: HttpRequest) -> dict[str, Any]:
 @router.get("/insights/alerts/{int:alert_id}")
 def alerts_get(request: HttpRequest, alert_id: Id, response: HttpResponse) -> dict[str, Any]:
     alert = alert_service.alert_get(actor=request.user, alert_id=alert_id)
-    response["ETag"] = etag_for(alert)
+    etag_set(response, alert)
     return alert_out(alert)
 
 
@@ -107,5 +107,5 @@ def alerts_outcome(request: HttpRequest, alert_id: Id, payload: OutcomeIn, respo
     version = expected_version(request, alert, payload.version)
     alert = alert_service.alert_outcome_set(actor=request.user, alert=alert, status=payload.status,
                                             expected_version=version, note=payload.note)
-    response["ETag"] = etag_for(alert)
+    etag_set(response, alert)
     return alert_out(alert)

@@ -5,16 +5,15 @@ services; errors are problem+json (``core.api_support``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version, patch_data
 from rapport.core.errors import ValidationFailed
-from rapport.core.pagination import keyset_page
+from rapport.core.pagination import page_out
 from rapport.core.schemas import Id, Limit
 from rapport.marketing import selectors, services
 from rapport.marketing.models import Campaign, CampaignMember
@@ -45,21 +44,6 @@ _MEMBER_FIELDS = (
 )  # fmt: skip
 
 
-def _page(qs: QuerySet[Any], ordering: list[str], cursor: str | None, limit: int, out: Callable[[Any], Any]) -> dict:
-    page = keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
-    return {"items": [out(row) for row in page.items], "next": page.next_cursor}
-
-
-def _etag(response: HttpResponse, obj: Any) -> None:
-    response["ETag"] = etag_for(obj)
-
-
-def _patch(payload: Any) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
-
-
 def campaign_out(campaign: Campaign) -> dict[str, Any]:
     return {f: getattr(campaign, f) for f in _CAMPAIGN_FIELDS}
 
@@ -80,20 +64,20 @@ def campaigns_list(
 ) -> dict[str, Any]:
     """Campaigns the caller may see, newest first; `status` filters."""
     qs = selectors.campaign_list(actor=request.user, status=status)
-    return _page(qs, ["-created_at"], cursor, limit, campaign_out)
+    return page_out(qs, ["-created_at"], cursor, limit, campaign_out)
 
 
 @router.post("/campaigns", response={201: CampaignOut})
 def campaigns_create(request: HttpRequest, payload: CampaignIn, response: HttpResponse) -> Status:
     campaign = services.campaign_create(actor=request.user, **payload.dict())
-    _etag(response, campaign)
+    etag_set(response, campaign)
     return Status(201, campaign_out(campaign))
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut)
 def campaigns_get(request: HttpRequest, campaign_id: Id, response: HttpResponse) -> dict[str, Any]:
     campaign = selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
-    _etag(response, campaign)
+    etag_set(response, campaign)
     return campaign_out(campaign)
 
 
@@ -105,9 +89,9 @@ def campaigns_update(
     campaign = selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     version = expected_version(request, campaign, payload.version)
     campaign = services.campaign_update(
-        actor=request.user, campaign=campaign, data=_patch(payload), expected_version=version
+        actor=request.user, campaign=campaign, data=patch_data(payload), expected_version=version
     )
-    _etag(response, campaign)
+    etag_set(response, campaign)
     return campaign_out(campaign)
 
 
@@ -128,7 +112,7 @@ def campaign_members_list(
 ) -> dict[str, Any]:
     campaign = selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     qs = selectors.campaign_member_list(actor=request.user, campaign=campaign)
-    return _page(qs, [], cursor, limit, member_out)
+    return page_out(qs, [], cursor, limit, member_out)
 
 
 def _by_id(qs: QuerySet[Any], ids: list[int | None], field: str, label: str) -> dict[int, Any]:
@@ -172,7 +156,7 @@ def campaign_members_add(request: HttpRequest, campaign_id: Id, payload: Members
 @router.get("/campaign-members/{member_id}", response=CampaignMemberOut)
 def campaign_members_get(request: HttpRequest, member_id: Id, response: HttpResponse) -> dict[str, Any]:
     member = selectors.campaign_member_get(actor=request.user, member_id=member_id)
-    _etag(response, member)
+    etag_set(response, member)
     return member_out(member)
 
 

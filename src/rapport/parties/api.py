@@ -14,7 +14,7 @@ from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_for, expected_version, patch_data
 from rapport.core.audit import audit_history
 from rapport.core.errors import ValidationFailed
 from rapport.core.pagination import keyset_page
@@ -158,12 +158,6 @@ def contact_out(contact: Contact) -> dict[str, Any]:
     }
 
 
-def _payload_data(payload: Any) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
-
-
 @router.get("/contacts", response=ContactPage)
 def contacts_list(request: HttpRequest, query: Query[ContactQuery]) -> dict[str, Any]:
     """Contacts you may see, filtered, ordered (`name`, `-name`, `updated`, `-updated`, `created`,
@@ -190,7 +184,7 @@ def contacts_create(
     """Create a contact. Existing contacts it probably duplicates come back in `possible_duplicates`
     (see `POST /contacts/duplicate-check`), and likely pairs go to the duplicate review queue."""
     created = contact_create_checked(
-        actor=request.user, data=_payload_data(payload), on_duplicate=query.on_duplicate, context={"via": "api"}
+        actor=request.user, data=patch_data(payload), on_duplicate=query.on_duplicate, context={"via": "api"}
     )
     contact = created.contact
     _with_etag(response, contact)
@@ -204,7 +198,7 @@ def contacts_create(
 def contacts_duplicate_check(request: HttpRequest, payload: ContactCreateIn) -> dict[str, Any]:
     """Which existing contacts a contact with these fields would probably duplicate, with the
     evidence per field; nothing is written. Needs the right to add contacts."""
-    check = duplicate_check(actor=request.user, data=_payload_data(payload))
+    check = duplicate_check(actor=request.user, data=patch_data(payload))
     return {"possible_duplicates": [duplicate_payload(m) for m in check.matches], "hidden": check.hidden,
             "matcher": check.matcher}
 
@@ -225,7 +219,7 @@ def contacts_update(request: HttpRequest, contact_id: Id, payload: ContactPatchI
     contact = services.contact_update(
         actor=request.user,
         contact=contact,
-        data=_payload_data(payload),
+        data=patch_data(payload),
         expected_version=version,
         context={"via": "api"},
     )
@@ -328,7 +322,7 @@ def accounts_list(request: HttpRequest, query: Query[AccountQuery]) -> dict[str,
 
 @router.post("/accounts", response={201: AccountOut})
 def accounts_create(request: HttpRequest, payload: AccountCreateIn, response: HttpResponse) -> Status:
-    account = services.account_create(actor=request.user, data=_payload_data(payload), context={"via": "api"})
+    account = services.account_create(actor=request.user, data=patch_data(payload), context={"via": "api"})
     _with_etag(response, account)
     response["Location"] = reverse("api:accounts_get", args=[account.pk])
     return Status(201, account_out(account))
@@ -348,7 +342,7 @@ def accounts_update(request: HttpRequest, account_id: Id, payload: AccountPatchI
     account = services.account_update(
         actor=request.user,
         account=account,
-        data=_payload_data(payload),
+        data=patch_data(payload),
         expected_version=version,
         context={"via": "api"},
     )

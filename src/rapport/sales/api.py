@@ -12,7 +12,7 @@ from pydantic import Field
 
 from rapport.commerce.models import Product
 from rapport.core import permissions
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version, patch_data
 from rapport.core.errors import NotFound
 from rapport.core.models import User
 from rapport.core.pagination import keyset_page
@@ -73,10 +73,6 @@ def card_out(opp: Opportunity) -> dict[str, Any]:
     return {name: getattr(opp, name) for name in selectors.CARD_COLUMNS}
 
 
-def _etag(response: HttpResponse, obj: Any) -> None:
-    response["ETag"] = etag_for(obj)
-
-
 def _readable(actor: Any, model: type[Any], pk: int | None) -> Any:
     if pk is None:
         return None
@@ -123,14 +119,14 @@ def opportunities_create(request: HttpRequest, payload: OpportunityIn, response:
         next_step=payload.next_step, competitors=payload.competitors, description=payload.description,
         source=payload.source, campaign=payload.campaign,
     )
-    _etag(response, opp)
+    etag_set(response, opp)
     return Status(201, opportunity_out(opp, detail=True))
 
 
 @router.get("/opportunities/{int:opportunity_id}")
 def opportunities_get(request: HttpRequest, opportunity_id: Id, response: HttpResponse) -> dict[str, Any]:
     opp = selectors.opportunity_get(actor=request.user, pk=opportunity_id)
-    _etag(response, opp)
+    etag_set(response, opp)
     return opportunity_out(opp, detail=True)
 
 
@@ -142,14 +138,13 @@ def opportunities_update(
     actor = request.user
     opp = selectors.opportunity_get(actor=actor, pk=opportunity_id)
     version = expected_version(request, opp, payload.version)
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
+    data = patch_data(payload)
     if "contact_id" in data:
         data["contact"] = _readable(actor, Contact, data.pop("contact_id"))
     if "owner_id" in data:
         data["owner"] = _user(data.pop("owner_id"))
     opp = services_deals.opportunity_update(actor=actor, opportunity=opp, data=data, expected_version=version)
-    _etag(response, opp)
+    etag_set(response, opp)
     return opportunity_out(opp, detail=True)
 
 
@@ -171,7 +166,7 @@ def opportunities_move(request: HttpRequest, opportunity_id: Id, payload: MoveIn
     opp = services.opportunity_move(actor=actor, opportunity=opp, stage=stage,
                                     expected_version=expected_version(request, opp, payload.version),
                                     close_reason=payload.close_reason)
-    _etag(response, opp)
+    etag_set(response, opp)
     return opportunity_out(opp)
 
 
@@ -184,7 +179,7 @@ def opportunities_lines(request: HttpRequest, opportunity_id: Id, payload: Lines
     products = {p.pk: p for p in Product.objects.filter(pk__in=[ln.product_id for ln in payload.lines])}
     lines = [{**ln.dict(), "product": products.get(ln.product_id)} for ln in payload.lines]
     services_deals.opportunity_lines_set(actor=actor, opportunity=opp, lines=lines, expected_version=version)
-    _etag(response, opp)
+    etag_set(response, opp)
     return opportunity_out(opp, detail=True)
 
 
@@ -245,8 +240,7 @@ def pipelines_get(request: HttpRequest, pipeline_id: Id) -> dict[str, Any]:
 @router.patch("/pipelines/{int:pipeline_id}", tags=["pipelines"])
 def pipelines_update(request: HttpRequest, pipeline_id: Id, payload: PipelinePatchIn) -> dict[str, Any]:
     pipeline = selectors.pipeline_get(actor=request.user, pk=pipeline_id)
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
+    data = patch_data(payload)
     pipeline = services_deals.pipeline_update(actor=request.user, pipeline=pipeline, data=data,
                                               expected_version=expected_version(request, pipeline, payload.version))
     return pipeline_out(pipeline)

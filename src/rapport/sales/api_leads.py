@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, create_model
 
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version, patch_data
 from rapport.core.errors import NotFound, ValidationFailed
 from rapport.core.pagination import keyset_page
 from rapport.core.schemas import Id, Limit
@@ -140,16 +140,6 @@ def lead_out(lead: Lead, *, detail: bool = False) -> dict[str, Any]:
     return body
 
 
-def _etag(response: HttpResponse, obj: Any) -> None:
-    response["ETag"] = etag_for(obj)
-
-
-def _data(payload: Schema) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
-
-
 # --- leads ---------------------------------------------------------------------------------------
 
 
@@ -165,9 +155,9 @@ def leads_list(request: HttpRequest, query: Query[ListQuery]) -> dict[str, Any]:
 def leads_create(request: HttpRequest, payload: LeadIn, response: HttpResponse) -> Status:
     """Create a lead; it is scored and assigned by the rules. Contacts and leads it probably
     duplicates come back in `possible_duplicates` (nothing is refused for them)."""
-    data = _data(payload)
+    data = patch_data(payload)
     lead = services_leads.lead_create(actor=request.user, data=data, channel="api")
-    _etag(response, lead)
+    etag_set(response, lead)
     lead.refresh_from_db()
     body = lead_out(lead, detail=True)
     body["possible_duplicates"] = services_leads.lead_duplicates(
@@ -181,7 +171,7 @@ def leads_duplicate_check(request: HttpRequest, payload: LeadIn) -> dict[str, An
     from rapport.core import permissions
 
     permissions.require_model_perm(request.user, Lead, "add")
-    return services_leads.lead_duplicates(actor=request.user, data=services_leads.lead_normalize(_data(payload)))
+    return services_leads.lead_duplicates(actor=request.user, data=services_leads.lead_normalize(patch_data(payload)))
 
 
 @router.post("/leads/import")
@@ -211,7 +201,7 @@ def leads_inbound_email(request: HttpRequest, source: str = "email", campaign: s
 @router.get("/leads/{int:lead_id}", url_name="leads_get")
 def leads_get(request: HttpRequest, lead_id: Id, response: HttpResponse) -> dict[str, Any]:
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
-    _etag(response, lead)
+    etag_set(response, lead)
     return lead_out(lead, detail=True)
 
 
@@ -220,8 +210,8 @@ def leads_update(request: HttpRequest, lead_id: Id, payload: LeadPatchIn, respon
     """Change fields; send `version` or `If-Match`."""
     lead = selectors_leads.lead_get(actor=request.user, pk=lead_id)
     version = expected_version(request, lead, payload.version)
-    lead = services_leads.lead_update(actor=request.user, lead=lead, data=_data(payload), expected_version=version)
-    _etag(response, lead)
+    lead = services_leads.lead_update(actor=request.user, lead=lead, data=patch_data(payload), expected_version=version)
+    etag_set(response, lead)
     return lead_out(lead, detail=True)
 
 
@@ -239,7 +229,7 @@ def leads_status(request: HttpRequest, lead_id: Id, payload: StatusIn, response:
     lead = services_leads.lead_status_set(actor=request.user, lead=lead, status=payload.status,
                                           reason=payload.reason,
                                           expected_version=expected_version(request, lead, payload.version))
-    _etag(response, lead)
+    etag_set(response, lead)
     return lead_out(lead)
 
 
@@ -339,8 +329,7 @@ def _setup_routes(prefix: str, model: type[Any], schema: type[Schema], select: A
 
     def _update(request: HttpRequest, item_id: Id, payload: Any) -> dict[str, Any]:
         obj = _setup_get(request, select, item_id)
-        data = payload.dict(exclude_unset=True)
-        data.pop("version", None)
+        data = patch_data(payload)
         version = expected_version(request, obj, payload.version)
         return setup_out(services_leads.setup_update(actor=request.user, instance=obj, data=data,
                                                      expected_version=version))

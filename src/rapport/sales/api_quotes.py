@@ -10,7 +10,7 @@ from ninja import Router, Status
 
 from rapport.commerce.models import PriceBook, Product
 from rapport.core import permissions
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version
 from rapport.core.errors import NotFound
 from rapport.core.schemas import Id, Version
 from rapport.sales import selectors, services_quotes
@@ -84,14 +84,14 @@ def quotes_create(request: HttpRequest, opportunity_id: Id, payload: QuoteIn, re
         actor=request.user, opportunity=opp, lines=line_specs(payload), currency=payload.currency,
         price_book=_price_book(payload.price_book_id), valid_until=payload.valid_until,
         tax_country=payload.tax_country, notes=payload.notes)
-    response["ETag"] = etag_for(quote)
+    etag_set(response, quote)
     return Status(201, quote_out(quote))
 
 
 @router.get("/quotes/{int:quote_id}")
 def quotes_get(request: HttpRequest, quote_id: Id, response: HttpResponse) -> dict[str, Any]:
     quote = quote_get(request.user, quote_id)
-    response["ETag"] = etag_for(quote)
+    etag_set(response, quote)
     return quote_out(quote)
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from rapport.core.api_support import etag_for, expected_version
+from rapport.core.api_support import etag_set, expected_version, patch_data
 from rapport.core.errors import ValidationFailed
 from rapport.core.models import User
-from rapport.core.pagination import keyset_page
+from rapport.core.pagination import page_out
 from rapport.core.schemas import Id, Limit
 from rapport.parties import selectors as party_selectors
 from rapport.service import selectors, services
@@ -30,16 +30,6 @@ _CASE_FIELDS = (
 
 def case_out(case: Case) -> dict[str, Any]:
     return {f: getattr(case, f) for f in _CASE_FIELDS}
-
-
-def _etag(response: HttpResponse, obj: Any) -> None:
-    response["ETag"] = etag_for(obj)
-
-
-def _patch(payload: Any) -> dict[str, Any]:
-    data = payload.dict(exclude_unset=True)
-    data.pop("version", None)
-    return data
 
 
 def _owner(pk: int | None) -> User | None:
@@ -62,8 +52,7 @@ def cases_list(
 ) -> dict[str, Any]:
     """Cases you may see, newest opened first; filter by account, status and kind."""
     qs = selectors.case_list(actor=request.user, account_id=account_id, status=status, kind=kind)
-    page = keyset_page(qs, ordering=["-opened_at"], cursor=cursor, limit=limit)
-    return {"items": [case_out(case) for case in page.items], "next": page.next_cursor}
+    return page_out(qs, ["-opened_at"], cursor, limit, case_out)
 
 
 @router.post("/cases", response={201: CaseOut})
@@ -79,14 +68,14 @@ def cases_create(request: HttpRequest, payload: CaseIn, response: HttpResponse) 
         owner=_owner(payload.owner_id),
         **payload.dict(exclude={"account_id", "contact_id", "owner_id"}),
     )
-    _etag(response, case)
+    etag_set(response, case)
     return Status(201, case_out(case))
 
 
 @router.get("/cases/{case_id}", response=CaseOut)
 def cases_get(request: HttpRequest, case_id: Id, response: HttpResponse) -> dict[str, Any]:
     case = selectors.case_get(actor=request.user, case_id=case_id)
-    _etag(response, case)
+    etag_set(response, case)
     return case_out(case)
 
 
@@ -96,8 +85,8 @@ def cases_update(request: HttpRequest, case_id: Id, payload: CasePatchIn, respon
     `resolved_at` and `satisfaction`), record the customer's satisfaction (1-5, once done)."""
     case = selectors.case_get(actor=request.user, case_id=case_id)
     version = expected_version(request, case, payload.version)
-    case = services.case_update(actor=request.user, case=case, data=_patch(payload), expected_version=version)
-    _etag(response, case)
+    case = services.case_update(actor=request.user, case=case, data=patch_data(payload), expected_version=version)
+    etag_set(response, case)
     return case_out(case)
 
 
